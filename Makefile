@@ -1,0 +1,47 @@
+# Two commands for a new machine: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1:8000
+export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install setup index run test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: install
+	mkdir -p "$(ARCHIVE_DATA_DIR)"
+	$(MANAGE) migrate --noinput
+	$(MANAGE) setup_archive
+
+index: setup
+	$(MANAGE) rebuild_index --noinput
+
+# The indexer is the only process that writes the search index; the web server never does.
+run: index
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo "讲稿库：http://$(HOST)/  （管理后台：http://$(HOST)/admin/）"
+	trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) run_indexer & \
+	$(MANAGE) runserver $(HOST)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
+
+test: setup lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,13 @@
+from .base import *  # noqa: F401,F403
+from .base import os
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LANGUAGE_CODE = os.environ.get("ARCHIVE_TEST_LANGUAGE", "zh-hans")
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,51 @@
+"""Project-wide fixtures: where the shared corpus is, and whether a browser exists.
+
+Locally, tests that need the corpus or a browser skip and say why. In CI
+(CI=true) the same absence is a failure, so a broken set-up cannot pass green.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+CORPUS_DIR = Path(os.environ.get("ARCHIVE_CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
+SEED_FILE = ROOT.parent / "shared" / "seeds" / "000_13569e6f98d268da.txt"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition, why):
+    """Skip locally, fail in CI, when a test's outside requirement is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI needs this, but: {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir():
+    need((CORPUS_DIR / "speeches" / "index.tsv").exists(), f"corpus not found at {CORPUS_DIR}")
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def seed_path():
+    need(SEED_FILE.exists(), f"seed transcript not found at {SEED_FILE}")
+    return SEED_FILE
+
+
+@pytest.fixture(scope="session")
+def chromium_paths():
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    need(browser and driver, "Debian's chromium and chromium-driver are not installed")
+    return browser, driver
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(settings, tmp_path):
+    """Uploads and the search index of one test never leak into another's."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"

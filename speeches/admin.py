@@ -1,0 +1,129 @@
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Event, Organization, Paragraph, Person, SourceFile, Speech
+from .services import split_paragraphs
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name"]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "note"]
+    search_fields = ["name", "note"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "series", "year", "city", "start_date", "organizer"]
+    list_filter = ["year", "series", "city"]
+    search_fields = ["name", "series", "city"]
+    autocomplete_fields = ["organizer"]
+
+
+class SpeechAdminForm(forms.ModelForm):
+    """Edits the body as one text area; blank lines separate paragraphs."""
+
+    body = forms.CharField(
+        label=_("正文"),
+        widget=forms.Textarea(attrs={"rows": 30, "cols": 100}),
+        help_text=_("段落之间空一行。保存时按空行拆分为段落。"),
+        error_messages={"required": _("正文不能为空。")},
+    )
+
+    class Meta:
+        model = Speech
+        fields = [
+            "title",
+            "subtitle",
+            "kind",
+            "status",
+            "speaker",
+            "position",
+            "organization",
+            "event",
+            "column",
+            "date",
+            "date_precision",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["body"].initial = self.instance.body_text()
+
+    def clean_body(self):
+        paragraphs = split_paragraphs(self.cleaned_data["body"])
+        if not paragraphs:
+            raise forms.ValidationError(_("正文不能为空。"))
+        return paragraphs
+
+
+@admin.register(Speech)
+class SpeechAdmin(admin.ModelAdmin):
+    form = SpeechAdminForm
+    list_display = [
+        "title",
+        "speaker",
+        "position",
+        "organization",
+        "event",
+        "date",
+        "kind",
+        "status",
+    ]
+    list_filter = ["status", "kind", "date_precision", "event__series", "event"]
+    list_select_related = ["speaker", "organization", "event"]
+    search_fields = ["title", "subtitle", "speaker__name", "organization__name", "event__name"]
+    autocomplete_fields = ["speaker", "organization", "event"]
+    date_hierarchy = "date"
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "subtitle", "kind", "status"]}),
+        (_("讲者"), {"fields": ["speaker", "position", "organization"]}),
+        (_("场合与出处"), {"fields": ["event", "column", "date", "date_precision"]}),
+        (_("正文"), {"fields": ["body"]}),
+        (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.replace_paragraphs(speech=obj, texts=form.cleaned_data["body"])
+
+    @admin.action(description=_("发布所选讲稿"), permissions=["change"])
+    def publish(self, request, queryset):
+        for speech in queryset:
+            services.publish(speech=speech)
+
+    @admin.action(description=_("撤回所选讲稿为草稿"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        for speech in queryset:
+            services.unpublish(speech=speech)
+
+
+@admin.register(Paragraph)
+class ParagraphAdmin(admin.ModelAdmin):
+    list_display = ["speech", "position", "is_heading"]
+    list_select_related = ["speech"]
+    search_fields = ["text", "speech__title"]
+    autocomplete_fields = ["speech"]
+
+
+@admin.register(SourceFile)
+class SourceFileAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "size", "encoding", "uploaded_by", "uploaded_at", "speech"]
+    list_filter = ["encoding"]
+    search_fields = ["original_name", "sha256"]
+    readonly_fields = [f.name for f in SourceFile._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,173 @@
+"""Reads for the public pages. Everything here sees published addresses only."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractYear
+from django.shortcuts import get_object_or_404
+
+from .models import Event, Organization, Person, Speech, SpeechKind, SpeechStatus
+
+_PUBLISHED = Q(speeches__status=SpeechStatus.PUBLISHED)
+
+
+def published_speeches():
+    return Speech.objects.published().with_related()
+
+
+def get_published_speech(*, pk):
+    """The address with its paragraphs, or 404 for unknown ids and drafts alike."""
+    return get_object_or_404(published_speeches().prefetch_related("paragraphs"), pk=pk)
+
+
+@dataclass(frozen=True)
+class SpeechFilters:
+    year: int | None = None
+    event: int | None = None
+    speaker: int | None = None
+    organization: int | None = None
+    kind: str | None = None
+    sort: str = "-date"
+
+    SORTS = {"-date": "最新在前", "date": "最早在前"}
+
+    @classmethod
+    def from_query(cls, params):
+        def number(name):
+            value = params.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        kind = params.get("kind")
+        sort = params.get("sort", "-date")
+        return cls(
+            year=number("year"),
+            event=number("event"),
+            speaker=number("speaker"),
+            organization=number("organization"),
+            kind=kind if kind in SpeechKind.values else None,
+            sort=sort if sort in cls.SORTS else "-date",
+        )
+
+
+def filter_speeches(*, filters):
+    qs = published_speeches()
+    if filters.year:
+        qs = qs.filter(date__year=filters.year)
+    if filters.event:
+        qs = qs.filter(event_id=filters.event)
+    if filters.speaker:
+        qs = qs.filter(speaker_id=filters.speaker)
+    if filters.organization:
+        qs = qs.filter(organization_id=filters.organization)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.sort == "date":
+        return qs.order_by("date", "pk")
+    return qs.by_date()
+
+
+def filter_choices(*, queryset):
+    """Options for each list filter, counted over the addresses already filtered."""
+    return {
+        "years": queryset.annotate(y=ExtractYear("date"))
+        .exclude(y=None)
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by("-y"),
+        "events": queryset.exclude(event=None)
+        .values("event_id", "event__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "event__name"),
+        "speakers": queryset.exclude(speaker=None)
+        .values("speaker_id", "speaker__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "speaker__name"),
+        "organizations": queryset.exclude(organization=None)
+        .values("organization_id", "organization__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "organization__name"),
+        "kinds": queryset.values("kind").annotate(n=Count("pk")).order_by("-n"),
+    }
+
+
+def neighbours(*, speech):
+    """The previous and next published address of the same event, by date then id."""
+    if not speech.event_id:
+        return None, None
+    siblings = list(
+        Speech.objects.published()
+        .filter(event_id=speech.event_id)
+        .order_by("date", "pk")
+        .only("pk", "title")
+    )
+    index = next(i for i, s in enumerate(siblings) if s.pk == speech.pk)
+    previous = siblings[index - 1] if index > 0 else None
+    following = siblings[index + 1] if index + 1 < len(siblings) else None
+    return previous, following
+
+
+def home_summary(*, latest=10):
+    speeches = published_speeches()
+    return {
+        "latest": speeches.by_date()[:latest],
+        "events": events_with_counts()[:10],
+        "speakers": people_with_counts()[:10],
+        "counts": {
+            "speeches": speeches.count(),
+            "events": events_with_counts().count(),
+            "speakers": people_with_counts().count(),
+            "organizations": organizations_with_counts().count(),
+        },
+        "years": speeches.annotate(y=ExtractYear("date"))
+        .exclude(y=None)
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by("-y"),
+    }
+
+
+def events_with_counts():
+    return (
+        Event.objects.annotate(n=Count("speeches", filter=_PUBLISHED))
+        .filter(n__gt=0)
+        .order_by("-year", "name")
+    )
+
+
+def people_with_counts():
+    return (
+        Person.objects.annotate(n=Count("speeches", filter=_PUBLISHED))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+    )
+
+
+def organizations_with_counts():
+    return (
+        Organization.objects.annotate(n=Count("speeches", filter=_PUBLISHED))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+    )
+
+
+def get_event(*, pk):
+    return get_object_or_404(Event.objects.select_related("organizer"), pk=pk)
+
+
+def get_person(*, pk):
+    return get_object_or_404(Person, pk=pk)
+
+
+def get_organization(*, pk):
+    return get_object_or_404(Organization, pk=pk)
+
+
+def person_positions(*, person):
+    """Each position and organization the person spoke in, with the years (a career at a glance)."""
+    return (
+        published_speeches()
+        .filter(speaker=person)
+        .values("position", "organization__name", "organization_id")
+        .annotate(n=Count("pk"))
+        .order_by("organization__name", "position")
+    )

@@ -1,0 +1,34 @@
+"""Small builders for records the seed fixture does not cover."""
+
+import datetime
+
+from speeches import services
+from speeches.models import DatePrecision, Event, Organization, Person, Speech, SpeechStatus
+
+
+def make_speech(
+    *,
+    title="测试讲稿",
+    speaker="张三",
+    organization=None,
+    event=None,
+    date=datetime.date(2023, 5, 1),
+    precision=DatePrecision.DAY,
+    status=SpeechStatus.PUBLISHED,
+    paragraphs=("第一段。", "第二段。"),
+    **fields,
+):
+    speech = Speech.objects.create(
+        title=title,
+        speaker=Person.objects.get_or_create(name=speaker, note="")[0] if speaker else None,
+        organization=Organization.objects.get_or_create(name=organization)[0]
+        if organization
+        else None,
+        event=Event.objects.get_or_create(name=event)[0] if event else None,
+        date=date,
+        date_precision=precision if date else "",
+        status=status,
+        **fields,
+    )
+    services.replace_paragraphs(speech=speech, texts=list(paragraphs))
+    return speech

@@ -1,0 +1,146 @@
+"""Every public page, rendered through the real URLconf and templates."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from speeches.models import DatePrecision, SpeechStatus
+
+from .factories import make_speech
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_home_shows_counts_latest_events_and_speakers(client, seed):
+    make_speech(title="一份草稿", status=SpeechStatus.DRAFT)
+    page = text_of(client.get("/"))
+    assert "收录 1 篇讲稿，1 个会议活动，1 位讲者，1 个机构。" in page
+    assert seed.title in page
+    assert "2024 上海国际轴承峰会" in page
+    assert "周宇" in page
+    assert 'action="/search/"' in page and 'name="q"' in page
+    assert "一份草稿" not in page
+
+
+def test_speech_page_shows_the_whole_record(client, seed):
+    response = client.get(f"/speeches/{seed.pk}/")
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "<title>发展新质生产力与轴承产业新机遇 · 讲稿库</title>" in page
+    assert '<meta name="description" content="发展新质生产力与轴承产业新机遇——2024 上海国际轴承峰会致辞' in page
+    assert "——2024 上海国际轴承峰会致辞" in page
+    assert "周宇</a>，理事长" in page and "中国轴承工业协会" in page
+    assert '<time datetime="2024" itemprop="dateCreated">2024年</time>' in page
+    assert "卷首语" in page and "致辞" in page
+    for n in range(1, 9):
+        assert f'id="p{n}"' in page and f'href="#p{n}"' in page
+    assert 'id="p9"' not in page
+    assert "新的的市场需求" in page
+    assert "引用" in page and f"http://testserver/speeches/{seed.pk}/" in page
+    assert 'media="print"' in page
+
+
+def test_speech_page_links_previous_and_next_of_the_same_event(client, seed):
+    later = make_speech(title="闭幕致辞", event=seed.event.name, date=datetime.date(2024, 6, 1))
+    make_speech(title="别的会议", event="另一会议", date=datetime.date(2024, 3, 1))
+    page = text_of(client.get(f"/speeches/{seed.pk}/"))
+    assert f'<a rel="next" href="/speeches/{later.pk}/">闭幕致辞 →</a>' in page
+    assert 'rel="prev"' not in page
+    assert f'<a rel="prev" href="/speeches/{seed.pk}/">' in text_of(
+        client.get(f"/speeches/{later.pk}/")
+    )
+
+
+def test_unknown_ids_and_drafts_are_real_404_pages(client, seed):
+    draft = make_speech(title="未发布的草稿", status=SpeechStatus.DRAFT)
+    for url in [f"/speeches/{draft.pk}/", "/speeches/999999/", "/events/999/", "/years/1800/"]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "未找到页面" in response.content.decode()
+        assert "未发布的草稿" not in response.content.decode()
+
+
+def test_drafts_never_appear_in_lists(client, seed):
+    make_speech(title="秘密草稿", status=SpeechStatus.DRAFT, event=seed.event.name)
+    for url in ["/", "/speeches/", f"/events/{seed.event.pk}/", f"/people/{seed.speaker.pk}/",
+                "/years/2024/", "/api/v1/speeches"]:
+        assert "秘密草稿" not in client.get(url).content.decode(), url
+
+
+def test_list_filters_combine(client, seed):
+    make_speech(title="甲", speaker="周宇", date=datetime.date(2023, 5, 1), kind="讲话")
+    make_speech(title="乙", speaker="王五", date=datetime.date(2023, 6, 1), kind="讲话")
+    make_speech(title="丙", speaker="周宇", date=datetime.date(2022, 1, 1),
+                precision=DatePrecision.YEAR, kind="讲话")
+    pk = seed.speaker.pk
+
+    def titles(query):
+        page = client.get(f"/speeches/?{query}").content.decode()
+        return re.findall(r'class="speech-card__title"><a href="/speeches/\d+/">([^<]+)<', page)
+
+    assert titles("") == ["乙", "甲", "丙", seed.title] or titles("") == [seed.title, "乙", "甲", "丙"]
+    assert titles(f"speaker={pk}") == [seed.title, "甲", "丙"]
+    assert titles(f"speaker={pk}&year=2023") == ["甲"]
+    assert titles(f"speaker={pk}&kind=讲话&sort=date") == ["丙", "甲"]
+    assert titles(f"event={seed.event.pk}") == [seed.title]
+    assert titles(f"organization={seed.organization.pk}") == [seed.title]
+    assert titles("year=abc&kind=nonsense") == titles("")
+
+
+def test_list_sorts_by_date_and_paginates(client, settings, db):
+    settings.ARCHIVE_PAGE_SIZE = 2
+    for day in range(1, 6):
+        make_speech(title=f"第{day}篇", date=datetime.date(2020, 1, day))
+    first = client.get("/speeches/").content.decode()
+    assert first.index("第5篇") < first.index("第4篇") and "第3篇" not in first
+    assert "第 1 / 3 页" in first and 'rel="next" href="?page=2"' in first
+    oldest = client.get("/speeches/?sort=date&page=1").content.decode()
+    assert "第1篇" in oldest and "sort=date&amp;page=2" in oldest
+    assert client.get("/speeches/?page=999").status_code == 200
+
+
+def test_event_person_organization_and_year_pages_list_their_addresses(client, seed):
+    other = make_speech(title="别人的讲话", speaker="王五", date=datetime.date(2019, 1, 1))
+    pages = {
+        f"/events/{seed.event.pk}/": ["上海国际轴承峰会", "上海", "中国轴承工业协会"],
+        f"/people/{seed.speaker.pk}/": ["周宇", "理事长"],
+        f"/organizations/{seed.organization.pk}/": ["中国轴承工业协会"],
+        "/years/2024/": ["2024年"],
+        "/events/": ["2024 上海国际轴承峰会"],
+        "/people/": ["周宇", "王五"],
+    }
+    for url, expected in pages.items():
+        page = text_of(client.get(url))
+        for fragment in expected:
+            assert fragment in page, (url, fragment)
+        if url not in ("/people/", "/events/"):
+            assert seed.title in page, url
+            assert other.title not in page, url
+
+
+def test_staff_see_edit_link_public_does_not(client, seed):
+    assert "编辑" not in text_of(client.get(f"/speeches/{seed.pk}/"))
+    User.objects.create_superuser("boss", password="pw-123456789")
+    client.login(username="boss", password="pw-123456789")
+    assert f"/admin/speeches/speech/{seed.pk}/change/" in text_of(client.get(f"/speeches/{seed.pk}/"))
+
+
+def test_transcript_html_is_shown_inert(client, db):
+    speech = make_speech(title="<script>alert(1)</script>", paragraphs=['<b onclick="x()">粗</b>'])
+    page = client.get(f"/speeches/{speech.pk}/").content.decode()
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<b onclick="x()">' not in page
+
+
+def test_pages_work_without_javascript_and_on_a_phone(client, seed):
+    page = client.get(f"/speeches/{seed.pk}/").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    # The only script is an enhancement loaded with defer; the paragraph links are plain anchors.
+    assert page.count("<script") == 1 and "defer" in page

@@ -1,0 +1,183 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .models import SpeechKind
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+def home(request):
+    return render(request, "speeches/home.html", selectors.home_summary())
+
+
+@require_GET
+def speech_list(request):
+    filters = selectors.SpeechFilters.from_query(request.GET)
+    speeches = selectors.filter_speeches(filters=filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "speeches/speech_list.html",
+        {
+            "page": _page(request, speeches),
+            "filters": filters,
+            "choices": selectors.filter_choices(queryset=speeches),
+            "kind_labels": dict(SpeechKind.choices),
+            "sorts": selectors.SpeechFilters.SORTS,
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+def speech_detail(request, pk):
+    speech = selectors.get_published_speech(pk=pk)
+    previous, following = selectors.neighbours(speech=speech)
+    return render(
+        request,
+        "speeches/speech_detail.html",
+        {
+            "speech": speech,
+            "paragraphs": speech.paragraphs.all(),
+            "previous": previous,
+            "next": following,
+            "citation_url": request.build_absolute_uri(speech.get_absolute_url()),
+        },
+    )
+
+
+def _listing(request, template, obj, speeches, **extra):
+    return render(
+        request, template, {"object": obj, "page": _page(request, speeches.by_date()), **extra}
+    )
+
+
+@require_GET
+def event_detail(request, pk):
+    event = selectors.get_event(pk=pk)
+    return _listing(
+        request,
+        "speeches/event_detail.html",
+        event,
+        selectors.published_speeches().filter(event=event),
+    )
+
+
+@require_GET
+def person_detail(request, pk):
+    person = selectors.get_person(pk=pk)
+    return _listing(
+        request,
+        "speeches/person_detail.html",
+        person,
+        selectors.published_speeches().filter(speaker=person),
+        positions=selectors.person_positions(person=person),
+    )
+
+
+@require_GET
+def organization_detail(request, pk):
+    organization = selectors.get_organization(pk=pk)
+    return _listing(
+        request,
+        "speeches/organization_detail.html",
+        organization,
+        selectors.published_speeches().filter(organization=organization),
+    )
+
+
+@require_GET
+def year_detail(request, year):
+    speeches = selectors.published_speeches().filter(date__year=year)
+    if not speeches.exists():
+        raise Http404
+    return _listing(request, "speeches/year_detail.html", year, speeches)
+
+
+@require_GET
+def event_list(request):
+    return render(
+        request,
+        "speeches/event_list.html",
+        {"page": _page(request, selectors.events_with_counts())},
+    )
+
+
+@require_GET
+def person_list(request):
+    return render(
+        request,
+        "speeches/person_list.html",
+        {"page": _page(request, selectors.people_with_counts())},
+    )
+
+
+# JSON API -------------------------------------------------------------------
+
+
+def speech_json(request, speech, *, full):
+    data = {
+        "id": speech.pk,
+        "title": speech.title,
+        "subtitle": speech.subtitle,
+        "kind": speech.kind,
+        "speaker": {"name": speech.speaker.name, "position": speech.position}
+        if speech.speaker
+        else None,
+        "organization": {"name": speech.organization.name} if speech.organization else None,
+        "event": {
+            "name": speech.event.name,
+            "series": speech.event.series,
+            "year": speech.event.year,
+            "city": speech.event.city,
+        }
+        if speech.event
+        else None,
+        "date": speech.date_iso,
+        "date_precision": speech.date_precision or None,
+        "column": speech.column,
+        "url": request.build_absolute_uri(speech.get_absolute_url()),
+    }
+    if full:
+        data["paragraphs"] = [p.text for p in speech.paragraphs.all()]
+    return data
+
+
+def _json(data, status=200):
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def api_speech_detail(request, pk):
+    try:
+        speech = selectors.get_published_speech(pk=pk)
+    except Http404:
+        return _json({"detail": "未找到该讲稿。"}, status=404)
+    return _json(speech_json(request, speech, full=True))
+
+
+@require_GET
+def api_speech_list(request):
+    paginator = Paginator(selectors.published_speeches().by_date(), settings.ARCHIVE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+
+    def link(number):
+        return request.build_absolute_uri(f"{reverse('speeches:api_list')}?page={number}")
+
+    return _json(
+        {
+            "count": paginator.count,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "results": [speech_json(request, s, full=False) for s in page.object_list],
+        }
+    )
