@@ -94,6 +94,25 @@ class SpeechAdmin(admin.ModelAdmin):
         (_("记录"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def get_urls(self):
+        # Imported here so the upload flow stays in admin_import.py, next to its forms.
+        from django.urls import path
+
+        from .admin_import import ImportViews
+
+        views = ImportViews(self)
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(views.upload), name="speeches_speech_import"),
+            path("import/save/", wrap(views.save), name="speeches_speech_import_save"),
+            path(
+                "source/<int:pk>/download/",
+                wrap(views.download),
+                name="speeches_sourcefile_download",
+            ),
+            *super().get_urls(),
+        ]
+
     @transaction.atomic
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -1,10 +1,43 @@
 """Writes to the archive. Every change to a speech's records goes through here."""
 
+import hashlib
+import os
 import re
+from dataclasses import dataclass
+from pathlib import PurePath
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
-from .models import Paragraph, SpeechStatus
+from .importing.decoding import check_filename, decode_upload
+from .importing.errors import TranscriptImportError
+from .importing.parsing import (
+    ParsedTranscript,
+    describe_event,
+    find_headings,
+    kind_from_title,
+    parse_transcript,
+)
+from .importing.selectors import (
+    find_event,
+    find_near_duplicates,
+    find_organization,
+    find_person,
+    find_source_file,
+    original_path,
+)
+from .models import (
+    Event,
+    Organization,
+    Paragraph,
+    Person,
+    SourceFile,
+    Speech,
+    SpeechKind,
+    SpeechStatus,
+    date_from_parts,
+)
 
 _BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")
 
@@ -38,3 +71,212 @@ def publish(*, speech):
 
 def unpublish(*, speech):
     set_status(speech=speech, status=SpeechStatus.DRAFT)
+
+
+# Transcript import (issue 3) -------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What one import did or, on a dry run, would do."""
+
+    parsed: ParsedTranscript
+    fields: dict
+    encoding: str
+    sha256: str
+    near_duplicates: list
+    speech: Speech | None = None
+    source_file: SourceFile | None = None
+    duplicate_of: Speech | None = None
+
+    @property
+    def created(self):
+        return self.speech is not None and self.duplicate_of is None
+
+
+def import_transcript(
+    *,
+    data,
+    filename,
+    uploaded_by=None,
+    metadata=None,
+    status=SpeechStatus.DRAFT,
+    dry_run=False,
+):
+    """Turn one uploaded file into a speech, all or nothing.
+
+    `metadata` overrides what the parser detected (keys as in ImportResult.fields,
+    plus "paragraphs" and "headings" for a body corrected by staff). Identical
+    bytes are never imported twice: the result names the existing speech.
+    """
+    check_filename(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    known = find_source_file(sha256=digest)
+    if known and known.speech_id:
+        return ImportResult(
+            parsed=None,
+            fields={},
+            encoding=known.encoding,
+            sha256=digest,
+            near_duplicates=[],
+            source_file=known,
+            duplicate_of=known.speech,
+        )
+    decoded = decode_upload(data=data, filename=filename)
+    parsed = parse_transcript(decoded.text)
+    fields = merge_fields(parsed=parsed, metadata=metadata or {}, filename=filename)
+    body = "\n".join(fields["paragraphs"])
+    result = ImportResult(
+        parsed=parsed,
+        fields=fields,
+        encoding=decoded.encoding,
+        sha256=digest,
+        near_duplicates=find_near_duplicates(text=body),
+    )
+    if dry_run:
+        return result
+    stored_path = store_original(data=data, sha256=digest)
+    try:
+        with transaction.atomic():
+            result.speech = _create_speech(fields=fields, status=status)
+            result.source_file = _record_source(
+                known=known,
+                speech=result.speech,
+                sha256=digest,
+                original_name=filename,
+                size=len(data),
+                encoding=decoded.encoding,
+                stored_path=stored_path,
+                uploaded_by=uploaded_by,
+            )
+    except IntegrityError:
+        # The same bytes were saved by a concurrent upload a moment ago.
+        known = find_source_file(sha256=digest)
+        if not (known and known.speech_id):
+            raise
+        result.speech, result.source_file, result.duplicate_of = None, known, known.speech
+    return result
+
+
+def merge_fields(*, parsed, metadata, filename):
+    """The record's fields: staff's or the TSV's values where given, else the parser's."""
+    detected = {
+        name: getattr(parsed, name)
+        for name in ("title", "subtitle", "column", "speaker", "position", "organization")
+    }
+    detected.update(
+        kind=parsed.kind,
+        event=parsed.event_name,
+        event_series=parsed.event_series,
+        event_year=parsed.event_year,
+        event_city=parsed.event_city,
+        date=parsed.date,
+        date_precision=parsed.date_precision,
+        paragraphs=parsed.paragraphs,
+        headings=parsed.headings,
+    )
+    # None means "not given"; an empty string is staff clearing a wrong detection.
+    given = {key: value for key, value in metadata.items() if value is not None}
+    if isinstance(given.get("date"), str):
+        given["date"], given["date_precision"] = parse_date(given["date"])
+    if "paragraphs" in given and "headings" not in given:
+        given["headings"] = find_headings(given["paragraphs"])
+    if "event" in given and given["event"] != parsed.event_name:
+        series, year, city = describe_event(given["event"])
+        detected.update(event_series=series, event_year=year, event_city=city)
+    if "title" in given and "kind" not in given:
+        given["kind"] = kind_from_title(given["title"]) or detected["kind"]
+    fields = {**detected, **given}
+    if fields["event"] and not fields["event_year"] and fields["date"]:
+        fields["event_year"] = fields["date"].year
+    fields["title"] = fields["title"] or PurePath(filename).stem
+    fields["kind"] = fields["kind"] or SpeechKind.SPEECH
+    fields["paragraphs"] = [p.strip() for p in fields["paragraphs"] if p.strip()]
+    if not fields["paragraphs"]:
+        raise TranscriptImportError(gettext("正文为空：没有可保存的段落。"))
+    return fields
+
+
+def parse_date(value):
+    """(date, precision) from "1954-09-23", "1954-09" or "1954"; a clear error otherwise."""
+    if not value.strip():
+        return None, ""
+    try:
+        return date_from_parts(*(int(part) for part in value.strip().split("-")))
+    except (TypeError, ValueError) as error:
+        raise TranscriptImportError(
+            gettext("日期“%(value)s”无法识别，请写成 2024-11-20、2024-11 或 2024。")
+            % {"value": value}
+        ) from error
+
+
+def preview_import(*, data, filename):
+    """A dry run that also keeps the bytes, so staff can save after correcting the preview."""
+    result = import_transcript(data=data, filename=filename, dry_run=True)
+    if not result.duplicate_of:
+        store_original(data=data, sha256=result.sha256)
+    return result
+
+
+def store_original(*, data, sha256):
+    """Keep the uploaded bytes under MEDIA_ROOT; returns the path relative to it."""
+    target = original_path(sha256=sha256)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return target.relative_to(settings.MEDIA_ROOT).as_posix()
+
+
+def _create_speech(*, fields, status):
+    speech = Speech.objects.create(
+        title=fields["title"],
+        subtitle=fields["subtitle"],
+        kind=fields["kind"],
+        speaker=_person(fields["speaker"]),
+        position=fields["position"],
+        organization=_organization(fields["organization"]),
+        event=_event(fields),
+        column=fields["column"],
+        date=fields["date"],
+        date_precision=fields["date_precision"] if fields["date"] else "",
+        status=status,
+    )
+    replace_paragraphs(speech=speech, texts=fields["paragraphs"], headings=fields["headings"])
+    return speech
+
+
+def _person(name):
+    if not name:
+        return None
+    return find_person(name=name) or Person.objects.create(name=name)
+
+
+def _organization(name):
+    if not name:
+        return None
+    return find_organization(name=name) or Organization.objects.create(name=name)
+
+
+def _event(fields):
+    name = fields["event"]
+    if not name:
+        return None
+    return find_event(name=name) or Event.objects.create(
+        name=name,
+        series=fields["event_series"] or "",
+        year=fields["event_year"],
+        city=fields["event_city"] or "",
+    )
+
+
+def _record_source(*, known, speech, **values):
+    if known:
+        # The same bytes once belonged to a speech since deleted: reattach them.
+        for name, value in values.items():
+            setattr(known, name, value)
+        known.speech = speech
+        known.save()
+        return known
+    return SourceFile.objects.create(speech=speech, **values)

@@ -72,5 +72,7 @@ def test_publish_and_unpublish_actions(admin_client, seed):
     )
     assert Speech.objects.get(pk=seed.pk).status == "draft"
     assert admin_client.get(f"/speeches/{seed.pk}/").status_code == 404
-    admin_client.post("/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]})
+    admin_client.post(
+        "/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]}
+    )
     assert Speech.objects.get(pk=seed.pk).status == "published"

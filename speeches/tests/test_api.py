@@ -20,7 +20,12 @@ def test_speech_detail_json(client, seed):
         "kind": "致辞",
         "speaker": {"name": "周宇", "position": "理事长"},
         "organization": {"name": "中国轴承工业协会"},
-        "event": {"name": "2024 上海国际轴承峰会", "series": "上海国际轴承峰会", "year": 2024, "city": "上海"},
+        "event": {
+            "name": "2024 上海国际轴承峰会",
+            "series": "上海国际轴承峰会",
+            "year": 2024,
+            "city": "上海",
+        },
         "date": "2024",
         "date_precision": "year",
         "column": "卷首语",

@@ -33,7 +33,10 @@ def test_speech_page_shows_the_whole_record(client, seed):
     page = text_of(response)
     assert response.status_code == 200
     assert "<title>发展新质生产力与轴承产业新机遇 · 讲稿库</title>" in page
-    assert '<meta name="description" content="发展新质生产力与轴承产业新机遇——2024 上海国际轴承峰会致辞' in page
+    assert (
+        '<meta name="description" content="发展新质生产力与轴承产业新机遇——2024 上海国际轴承峰会致辞'
+        in page
+    )
     assert "——2024 上海国际轴承峰会致辞" in page
     assert "周宇</a>，理事长" in page and "中国轴承工业协会" in page
     assert '<time datetime="2024" itemprop="dateCreated">2024年</time>' in page
@@ -68,23 +71,39 @@ def test_unknown_ids_and_drafts_are_real_404_pages(client, seed):
 
 def test_drafts_never_appear_in_lists(client, seed):
     make_speech(title="秘密草稿", status=SpeechStatus.DRAFT, event=seed.event.name)
-    for url in ["/", "/speeches/", f"/events/{seed.event.pk}/", f"/people/{seed.speaker.pk}/",
-                "/years/2024/", "/api/v1/speeches"]:
+    for url in [
+        "/",
+        "/speeches/",
+        f"/events/{seed.event.pk}/",
+        f"/people/{seed.speaker.pk}/",
+        "/years/2024/",
+        "/api/v1/speeches",
+    ]:
         assert "秘密草稿" not in client.get(url).content.decode(), url
 
 
 def test_list_filters_combine(client, seed):
     make_speech(title="甲", speaker="周宇", date=datetime.date(2023, 5, 1), kind="讲话")
     make_speech(title="乙", speaker="王五", date=datetime.date(2023, 6, 1), kind="讲话")
-    make_speech(title="丙", speaker="周宇", date=datetime.date(2022, 1, 1),
-                precision=DatePrecision.YEAR, kind="讲话")
+    make_speech(
+        title="丙",
+        speaker="周宇",
+        date=datetime.date(2022, 1, 1),
+        precision=DatePrecision.YEAR,
+        kind="讲话",
+    )
     pk = seed.speaker.pk
 
     def titles(query):
         page = client.get(f"/speeches/?{query}").content.decode()
         return re.findall(r'class="speech-card__title"><a href="/speeches/\d+/">([^<]+)<', page)
 
-    assert titles("") == ["乙", "甲", "丙", seed.title] or titles("") == [seed.title, "乙", "甲", "丙"]
+    assert titles("") == ["乙", "甲", "丙", seed.title] or titles("") == [
+        seed.title,
+        "乙",
+        "甲",
+        "丙",
+    ]
     assert titles(f"speaker={pk}") == [seed.title, "甲", "丙"]
     assert titles(f"speaker={pk}&year=2023") == ["甲"]
     assert titles(f"speaker={pk}&kind=讲话&sort=date") == ["丙", "甲"]
@@ -128,7 +147,9 @@ def test_staff_see_edit_link_public_does_not(client, seed):
     assert "编辑" not in text_of(client.get(f"/speeches/{seed.pk}/"))
     User.objects.create_superuser("boss", password="pw-123456789")
     client.login(username="boss", password="pw-123456789")
-    assert f"/admin/speeches/speech/{seed.pk}/change/" in text_of(client.get(f"/speeches/{seed.pk}/"))
+    assert f"/admin/speeches/speech/{seed.pk}/change/" in text_of(
+        client.get(f"/speeches/{seed.pk}/")
+    )
 
 
 def test_transcript_html_is_shown_inert(client, db):
@@ -144,3 +165,19 @@ def test_pages_work_without_javascript_and_on_a_phone(client, seed):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     # The only script is an enhancement loaded with defer; the paragraph links are plain anchors.
     assert page.count("<script") == 1 and "defer" in page
+
+
+def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_path, db):
+    from speeches import services
+
+    result = services.import_transcript(
+        data=seed_path.read_bytes(), filename="seed.txt", status="published"
+    )
+    url = f"/speeches/{result.speech.pk}/"
+    download = f"/admin/speeches/speech/source/{result.source_file.pk}/download/"
+    assert download not in client.get(url).content.decode()
+    User.objects.create_superuser("boss", password="pw-123456789")
+    client.login(username="boss", password="pw-123456789")
+    page = client.get(url).content.decode()
+    assert f'href="{download}"' in page and "原始文件：seed.txt" in page
+    assert client.get(download).content == seed_path.read_bytes()

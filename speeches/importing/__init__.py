@@ -1,0 +1,1 @@
+"""Turning uploaded transcripts into structured speech records (issue 3)."""
