@@ -180,4 +180,4 @@ def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_pa
     client.login(username="boss", password="pw-123456789")
     page = client.get(url).content.decode()
     assert f'href="{download}"' in page and "原始文件：seed.txt" in page
-    assert client.get(download).content == seed_path.read_bytes()
+    assert b"".join(client.get(download).streaming_content) == seed_path.read_bytes()
