@@ -20,9 +20,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # search before haystack: its rebuild_index (safe beside a running indexer) replaces haystack's.
+    "search",
     "haystack",
     "speeches",
-    "search",
 ]
 
 MIDDLEWARE = [
@@ -109,10 +110,18 @@ HAYSTACK_CONNECTIONS = {
         "PATH": str(DATA_DIR / "whoosh_index"),
         "INCLUDE_SPELLING": False,
         "BATCH_SIZE": 500,
+        # A failed index write must raise, never be logged and dropped.
+        "SILENTLY_FAIL": False,
     },
 }
 # Index writes go through the queue in search/, drained by one indexer process.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+# One indexed model: skip haystack's extra django_ct query on every SearchQuerySet search.
+HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
+# Extra jieba words (folded at load). Staff-editable vocabulary will feed this later.
+SEARCH_EXTRA_WORDS = ["新质生产力", "工业母机", "低空经济", "十四五"]
+# How often run_indexer looks for queued changes, in seconds.
+SEARCH_INDEXER_POLL_S = 0.3
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,5 @@
+import tempfile
+
 from .base import *  # noqa: F401,F403
 from .base import os
 
@@ -11,3 +13,12 @@ STORAGES = {
 }
 LANGUAGE_CODE = os.environ.get("ARCHIVE_TEST_LANGUAGE", "zh-hans")
 WHITENOISE_USE_FINDERS = True
+
+
+# Search tests never touch var/: each test run gets its own index directory.
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        **HAYSTACK_CONNECTIONS["default"],  # noqa: F405
+        "PATH": tempfile.mkdtemp(prefix="archive-test-index-"),
+    }
+}

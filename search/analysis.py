@@ -1,0 +1,278 @@
+"""Chinese text analysis for the search index: folding, jieba tokens and CJK character n-grams.
+
+Everything here is plain Python over strings, so another backend can reuse it; the Whoosh
+analyzers at the bottom are thin wrappers. The stored text is never folded: folding happens
+inside the analyzers, at index time and at query time alike.
+"""
+
+import logging
+import re
+import threading
+
+import opencc
+from django.conf import settings
+from whoosh.analysis import Token, Tokenizer
+
+_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+# Runs of letters, digits and CJK characters (folded text has no full-width or upper case).
+# Grams cover them all, so that a query cutting through a number ("0多万") still matches.
+GRAM_RUN = re.compile(r"[^\W_]+")
+_GRAM_CHAR = re.compile(r"[^\W_]")
+# Whitespace between Chinese characters (stray line breaks from PDFs) and between Chinese
+# and digits ("2024 年") carries no meaning; Latin words keep their spaces.
+_DROPPABLE_SPACE = re.compile(
+    rf"(?<=[{_CJK_CLASS}0-9])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])\s+(?=[0-9])"
+)
+_INVISIBLE = {0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
+
+_t2s = opencc.OpenCC("t2s")
+
+
+class _FoldTable(dict):
+    """str.translate table filled on first sight of each character.
+
+    Conversion is per character, never per phrase, so that folding a substring gives the
+    same characters as the same span of the folded whole text: recall depends on that.
+    """
+
+    def __missing__(self, code):
+        self[code] = value = _fold_char(code)
+        return value
+
+
+def _fold_char(code):
+    if code in _INVISIBLE:
+        return None
+    if 0xFF01 <= code <= 0xFF5E:
+        code -= 0xFEE0
+    elif code == 0x3000:
+        code = 0x20
+    ch = chr(code)
+    simplified = _t2s.convert(ch)
+    if len(simplified) == 1:
+        ch = simplified
+    lower = ch.lower()
+    return lower if len(lower) == 1 else ch
+
+
+_TABLE = _FoldTable()
+
+
+def fold(text):
+    """Traditional to simplified, full-width to half-width, lower case, no idle spaces."""
+    text = text.translate(_TABLE)
+    # Most paragraphs hold no whitespace at all; split() finds that faster than the regex.
+    return _DROPPABLE_SPACE.sub("", text) if len(text.split(None, 1)) > 1 else text
+
+
+_unfold = None
+_IGNORABLE = r"[\s\u00ad\u200b-\u200d\u2060\ufeff]*"
+
+
+def raw_pattern(folded_piece):
+    """A regex finding, in unfolded text, whatever folds to `folded_piece`.
+
+    Lets snippet selection scan stored text at C speed and fold only the paragraphs that match.
+    """
+    global _unfold
+    if _unfold is None:
+        _unfold = _build_unfold()
+    classes = []
+    for ch in folded_piece:
+        forms = sorted(_unfold.get(ch, set()) | {ch})
+        classes.append("[" + "".join(re.escape(f) for f in forms) + "]")
+    return re.compile(_IGNORABLE.join(classes))
+
+
+def _build_unfold():
+    unfold = {}
+    # _fold_char, not _TABLE: filling the translate table with every code point costs ~25 MB.
+    for code in (*range(0xD800), *range(0xE000, 0x10000), *range(0x20000, 0x30000)):
+        folded = _fold_char(code)
+        if folded is not None and folded != chr(code):
+            unfold.setdefault(folded, set()).add(chr(code))
+    return unfold
+
+
+def fold_with_map(text):
+    """Return (folded, offsets) where offsets[i] is the index in `text` of folded[i]."""
+    translated = text.translate(_TABLE)
+    if len(translated) == len(text) and len(translated.split(None, 1)) == 1:
+        return translated, range(len(text))
+    kept = [(i, _TABLE[ord(ch)]) for i, ch in enumerate(text)]
+    kept = [(i, ch) for i, ch in kept if ch is not None]
+    translated = "".join(ch for _, ch in kept)
+    dropped = set()
+    for m in _DROPPABLE_SPACE.finditer(translated):
+        dropped.update(range(m.start(), m.end()))
+    folded = "".join(ch for j, (_, ch) in enumerate(kept) if j not in dropped)
+    offsets = [i for j, (i, _) in enumerate(kept) if j not in dropped]
+    return folded, offsets
+
+
+# -- jieba: set up in this one place, loaded once per process ------------------------------
+
+_jieba = None
+_jieba_lock = threading.Lock()
+
+
+def jieba_tokenizer():
+    """The process's jieba tokenizer, with the project's vocabulary, loaded on first use."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                _jieba = _load_jieba()
+    return _jieba
+
+
+def _load_jieba():
+    # Importing jieba (never jieba.analyse, which loads ~130 MB of TF-IDF data).
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in getattr(settings, "SEARCH_EXTRA_WORDS", ()):
+        tokenizer.add_word(fold(word))
+    return tokenizer
+
+
+def warm_up():
+    """Pay jieba's dictionary load and the unfold table once, when a process starts."""
+    jieba_tokenizer()
+    raw_pattern("")
+
+
+def add_words(words):
+    """Teach this process's jieba new words. Re-index what they touch: indexing.enqueue_for_words."""
+    tokenizer = jieba_tokenizer()
+    for word in words:
+        tokenizer.add_word(fold(word))
+
+
+def jieba_words(folded):
+    """(word, start, end) for each word-like jieba token of already folded text."""
+    pos = 0
+    for word in jieba_tokenizer().cut(folded, HMM=True):
+        start = pos
+        pos += len(word)
+        if _GRAM_CHAR.search(word):
+            yield word, start, pos
+
+
+def bigrams(folded):
+    """(bigram, position, start) over runs; a gap between runs stops phrases spanning them."""
+    pos = 0
+    for run in GRAM_RUN.finditer(folded):
+        s = run.group()
+        for i in range(len(s) - 1):
+            yield s[i : i + 2], pos + i, run.start() + i
+        pos += len(s) + 1
+
+
+def query_grams(folded_word):
+    """The bigram sequence a run must match as a phrase (or the run itself if 1 char)."""
+    if len(folded_word) < 2:
+        return [folded_word]
+    return [folded_word[i : i + 2] for i in range(len(folded_word) - 1)]
+
+
+# -- Whoosh wrappers -------------------------------------------------------------------------
+
+
+def _whole_value_token(value, positions, chars, start_pos, start_char, kwargs):
+    t = Token(positions, chars, **kwargs)
+    t.text = t.original = fold(value)
+    t.boost = 1.0
+    t.stopped = False
+    if positions:
+        t.pos = start_pos
+    if chars:
+        t.startchar, t.endchar = start_char, start_char + len(value)
+    return t
+
+
+class _FoldingTokenizer(Tokenizer):
+    """Base: folds the value, maps character offsets back to the original text."""
+
+    def __eq__(self, other):
+        return other is not None and type(self) is type(other)
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        if not tokenize:
+            yield _whole_value_token(value, positions, chars, start_pos, start_char, kwargs)
+            return
+        if chars:
+            folded, offsets = fold_with_map(value)
+        else:
+            folded, offsets = fold(value), None
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos, start, end in self.pieces(folded):
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + offsets[start]
+                t.endchar = start_char + offsets[end - 1] + 1
+            yield t
+
+    def pieces(self, folded):
+        raise NotImplementedError
+
+
+class JiebaTokenizer(_FoldingTokenizer):
+    """jieba accurate mode, positions numbered by token, no stemming, no overlaps."""
+
+    def pieces(self, folded):
+        for pos, (word, start, end) in enumerate(jieba_words(folded)):
+            yield word, pos, start, end
+
+
+class BigramTokenizer(_FoldingTokenizer):
+    """Overlapping bigrams with positions, for exact substring phrases of 2+ characters."""
+
+    def pieces(self, folded):
+        for gram, pos, start in bigrams(folded):
+            yield gram, pos, start, start + 2
+
+
+class CharTokenizer(_FoldingTokenizer):
+    """Each distinct character of the runs once: one-character queries need no positions."""
+
+    def pieces(self, folded):
+        seen = set()
+        for m in _GRAM_CHAR.finditer(folded):
+            ch = m.group()
+            if ch not in seen:
+                seen.add(ch)
+                yield ch, 0, m.start(), m.end()
+
+
+def JiebaAnalyzer():  # noqa: N802 - named like Whoosh's analyzer factories
+    return JiebaTokenizer()
+
+
+def BigramAnalyzer():  # noqa: N802
+    return BigramTokenizer()
+
+
+def CharAnalyzer():  # noqa: N802
+    return CharTokenizer()

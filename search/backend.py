@@ -1,0 +1,196 @@
+"""haystack's stock Whoosh backend with three changes.
+
+- The schema follows our fields: analyzed text is not stored and gets no sort column (the
+  body lives in the database), one-character grams need no positions, and filter/facet
+  values are exact IDs with columns.
+- Every write holds one file lock, so writers queue instead of raising LockError, and
+  several changes go out in one commit (`apply`).
+- highlight() marks matches with our own snippet code instead of a StemmingAnalyzer.
+"""
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from haystack.backends.whoosh_backend import WhooshEngine, WhooshSearchBackend, WhooshSearchQuery
+from haystack.constants import ID
+from whoosh import index as whoosh_index
+from whoosh.fields import ID as WHOOSH_ID
+from whoosh.fields import TEXT
+
+_held = threading.local()
+# Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
+# (BufferFile wraps the mmap in BytesIO): hundreds of MB per web worker. Plain segment files
+# are read through the OS page cache instead.
+WRITER_OPTIONS = {"timeout": 30, "compound": False}
+
+
+@contextmanager
+def exclusive_file_lock(path, *, blocking=True):
+    """flock on `path`; re-entrant within a thread. Yields False if not blocking and taken."""
+    depth = getattr(_held, str(path), 0)
+    if depth:
+        setattr(_held, str(path), depth + 1)
+        try:
+            yield True
+        finally:
+            setattr(_held, str(path), depth)
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError:
+            yield False
+            return
+        setattr(_held, str(path), 1)
+        try:
+            yield True
+        finally:
+            setattr(_held, str(path), 0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_prepared = {}
+
+
+class PreparedText(TEXT):
+    """TEXT whose postings a worker process may have computed already (see `prepared`)."""
+
+    def __init__(self, name, **kwargs):
+        super().__init__(**kwargs)
+        self.name = name
+
+    def index(self, value, **kwargs):
+        ready = _prepared.get((self.name, value))
+        return iter(ready) if ready is not None else super().index(value, **kwargs)
+
+
+def field_postings(schema, doc):
+    """What each PreparedText field of `doc` would index: run where the CPU is free."""
+    return {
+        (name, doc[name]): list(field.index(doc[name]))
+        for name, field in schema.items()
+        if isinstance(field, PreparedText) and isinstance(doc.get(name), str)
+    }
+
+
+@contextmanager
+def prepared(postings):
+    _prepared.update(postings)
+    try:
+        yield
+    finally:
+        for key in postings:
+            _prepared.pop(key, None)
+
+
+class ChineseWhooshSearchBackend(WhooshSearchBackend):
+    def __init__(self, connection_alias, **options):
+        super().__init__(connection_alias, **options)
+        self._searcher = None
+        self._searcher_lock = threading.Lock()
+
+    @property
+    def writer_lock_path(self):
+        # Beside the index directory, so that clearing the index never removes the lock.
+        return f"{os.path.normpath(self.path)}.writer.lock"
+
+    def writer_lock(self):
+        return exclusive_file_lock(self.writer_lock_path)
+
+    def build_schema(self, fields):
+        content_field_name, schema = super().build_schema(fields)
+        for field in fields.values():
+            name = field.index_fieldname
+            if field.field_type == "keyword":
+                _replace(schema, name, WHOOSH_ID(stored=True, sortable=True))
+            elif hasattr(field, "phrase"):
+                _replace(
+                    schema,
+                    name,
+                    PreparedText(
+                        name,
+                        analyzer=field.analyzer,
+                        stored=field.stored,
+                        phrase=field.phrase,
+                        field_boost=field.boost,
+                    ),
+                )
+        return content_field_name, schema
+
+    def update(self, index, iterable, commit=True):
+        with self.writer_lock():
+            super().update(index, iterable, commit=commit)
+
+    def remove(self, obj_or_string, commit=True):
+        with self.writer_lock():
+            super().remove(obj_or_string, commit=commit)
+
+    def clear(self, models=None, commit=True):
+        with self.writer_lock():
+            super().clear(models=models, commit=commit)
+        self.reset_searcher()
+
+    def apply(self, index, *, update=(), delete=()):
+        """Write several documents and deletions in one commit. Callers hold writer_lock()."""
+        if not self.setup_complete:
+            self.setup()
+        self.index = self.index.refresh()
+        writer = self.index.writer(**WRITER_OPTIONS)
+        try:
+            for identifier in delete:
+                writer.delete_by_term(ID, identifier)
+            for doc in update:
+                writer.update_document(**self.whoosh_document(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def whoosh_document(self, prepared):
+        doc = {key: self._from_python(value) for key, value in prepared.items()}
+        doc.pop("boost", None)
+        return doc
+
+    def searcher(self):
+        """A searcher shared by this process's requests, reopened when the index changed.
+
+        None while no index exists: readers never create one, only writers do.
+        """
+        if not self.setup_complete:
+            if self.use_file_storage and not whoosh_index.exists_in(self.path):
+                return None
+            self.setup()
+        with self._searcher_lock:
+            if self._searcher is None:
+                self.index = self.index.refresh()
+                self._searcher = self.index.searcher()
+            else:
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def reset_searcher(self):
+        with self._searcher_lock:
+            self._searcher = None
+
+    def search(self, query_string, highlight=False, **kwargs):
+        results = super().search(query_string, highlight=False, **kwargs)
+        if highlight and results.get("results"):
+            from .results import highlight_results
+
+            highlight_results(results["results"], query_string, self.content_field_name)
+        return results
+
+
+def _replace(schema, name, fieldtype):
+    schema.remove(name)
+    schema.add(name, fieldtype)
+
+
+class ChineseWhooshEngine(WhooshEngine):
+    backend = ChineseWhooshSearchBackend
+    query = WhooshSearchQuery

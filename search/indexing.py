@@ -1,0 +1,192 @@
+"""Keeping the index equal to the published addresses, through one writer.
+
+Web requests only enqueue IndexTasks (search.signals). `drain()` turns tasks into index
+writes; `run_indexer` calls it in a loop and is the only long-lived writer. Every write
+holds the backend's file lock, and each speech's state is read from the database while the
+lock is held, so a slower writer can never overwrite a newer state with an older one.
+"""
+
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.db import connections as db_connections
+from django.db.models import Q
+from haystack import connections
+
+from speeches.models import Speech
+
+from .backend import WRITER_OPTIONS, exclusive_file_lock, field_postings, prepared
+from .models import IndexAction, IndexTask
+
+BATCH = 200
+
+
+def backend():
+    return connections["default"].get_backend()
+
+
+def speech_index():
+    return connections["default"].get_unified_index().get_index(Speech)
+
+
+def indexer_lock():
+    """Held by a running indexer, so that a second one refuses to start."""
+    return exclusive_file_lock(f"{backend().writer_lock_path}.indexer", blocking=False)
+
+
+def drain(*, batch=BATCH):
+    """Apply every queued task; return how many speeches were written or removed."""
+    done = 0
+    while True:
+        tasks = list(IndexTask.objects.order_by("pk").values_list("pk", "speech_id")[:batch])
+        if not tasks:
+            return done
+        speech_ids = sorted({speech_id for _, speech_id in tasks})
+        sync(speech_ids)
+        IndexTask.objects.filter(pk__in=[pk for pk, _ in tasks]).delete()
+        done += len(speech_ids)
+
+
+def sync(speech_ids):
+    """Make the index match the database for these speeches, in one commit."""
+    index, engine = speech_index(), backend()
+    with engine.writer_lock():
+        published = {
+            s.pk: s
+            for s in index.index_queryset()
+            .select_related("speaker", "organization", "event")
+            .filter(pk__in=speech_ids)
+        }
+        gone = [_identifier(pk) for pk in speech_ids if pk not in published]
+        docs = [index.full_prepare(s) for s in published.values()]
+        engine.apply(index, update=docs, delete=gone)
+
+
+def _identifier(pk):
+    return f"speeches.speech.{pk}"
+
+
+def enqueue(speech_ids, action=IndexAction.UPDATE):
+    IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=action) for pk in speech_ids)
+
+
+def enqueue_for_words(words):
+    """After a vocabulary change: queue every speech whose text holds one of `words`."""
+    words = [w for w in words if w]
+    if not words:
+        return 0
+    match = Q()
+    for word in words:
+        match |= Q(title__contains=word) | Q(paragraphs__text__contains=word)
+    ids = list(Speech.objects.filter(match).values_list("pk", flat=True).distinct())
+    enqueue(ids)
+    return len(ids)
+
+
+# -- rebuild ------------------------------------------------------------------------------
+
+
+def rebuild(*, progress=None, workers=None):
+    """Replace the whole index with the published speeches, in one atomic commit.
+
+    jieba runs in worker processes; this process is the one writer. Searches see the old
+    index until the commit. Tasks queued meanwhile are applied by the next drain.
+    """
+    from whoosh.writing import CLEAR
+
+    index, engine = speech_index(), backend()
+    ids = list(index.index_queryset().order_by("pk").values_list("pk", flat=True))
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    with engine.writer_lock():
+        if not engine.setup_complete:
+            engine.setup()
+        writer = engine.index.refresh().writer(**WRITER_OPTIONS, limitmb=256)
+        try:
+            for batch in _tokenized_batches(ids, workers):
+                for doc, postings in batch:
+                    with prepared(postings):
+                        writer.add_document(**doc)
+                if progress:
+                    progress(len(batch))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=CLEAR)
+        engine.reset_searcher()
+    return len(ids)
+
+
+def _tokenized_batches(ids, workers, size=25):
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    if workers <= 1 or len(chunks) <= 1:
+        yield from map(_prepare_and_tokenize, chunks)
+        return
+    # Children must open their own database connections.
+    db_connections.close_all()
+    with ProcessPoolExecutor(max_workers=workers, initializer=close_old_connections) as pool:
+        pending = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_prepare_and_tokenize, chunk))
+            # A bounded window: the writer, not memory, sets the pace.
+            if len(pending) >= workers * 3:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _prepare_and_tokenize(chunk):
+    """Documents and their postings (jieba, grams), computed in a worker process."""
+    index, engine = speech_index(), backend()
+    _, schema = engine.build_schema(connections["default"].get_unified_index().all_searchfields())
+    qs = index.index_queryset().select_related("speaker", "organization", "event")
+    out = []
+    for speech in qs.filter(pk__in=chunk).order_by("pk"):
+        doc = engine.whoosh_document(index.full_prepare(speech))
+        out.append((doc, field_postings(schema, doc)))
+    return out
+
+
+# -- drift ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Drift:
+    missing: list
+    extra: list
+    stale: list
+
+    @property
+    def total(self):
+        return len(self.missing) + len(self.extra) + len(self.stale)
+
+
+def check():
+    """Compare the index with the published speeches in the database."""
+    index, engine = speech_index(), backend()
+    expected = {
+        pk: _stamp(updated)
+        for pk, updated in index.index_queryset().values_list("pk", "updated_at")
+    }
+    searcher = engine.searcher()
+    found = {}
+    for fields in searcher.all_stored_fields() if searcher else ():
+        if fields.get("django_ct") == "speeches.speech":
+            found[int(fields["django_id"])] = fields.get("updated", "")
+    return Drift(
+        missing=sorted(set(expected) - set(found)),
+        extra=sorted(set(found) - set(expected)),
+        stale=sorted(pk for pk in set(expected) & set(found) if expected[pk] != found[pk]),
+    )
+
+
+def _stamp(value):
+    return value.isoformat() if value else ""
+
+
+def repair(drift):
+    ids = [*drift.missing, *drift.extra, *drift.stale]
+    enqueue(ids)
+    return ids

@@ -1,0 +1,24 @@
+"""The queue between the site's writes and the one process that writes the search index."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IndexAction(models.TextChoices):
+    UPDATE = "update", _("更新")
+    DELETE = "delete", _("删除")
+
+
+class IndexTask(models.Model):
+    # A plain integer, not a foreign key: the task must outlive the deleted speech.
+    speech_id = models.BigIntegerField(_("讲稿编号"), db_index=True)
+    action = models.CharField(_("操作"), max_length=10, choices=IndexAction.choices)
+    created = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("索引任务")
+        verbose_name_plural = _("索引任务")
+
+    def __str__(self):
+        return f"{self.action} {self.speech_id}"

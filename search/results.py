@@ -1,0 +1,369 @@
+"""Running a parsed query against the index: hits, facets, snippets and suggestions."""
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import opencc
+from django.conf import settings
+from haystack import connections
+from whoosh import query as wq
+from whoosh.sorting import Count, FieldFacet
+
+from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
+
+from .analysis import GRAM_RUN, fold, jieba_words, query_grams
+from .query import parse
+from .snippets import best_snippets
+
+log = logging.getLogger(__name__)
+
+FACETS = ("year", "kind", "speaker", "organization", "event")
+SORTS = ("relevance", "date")
+MAX_PAGE = 500
+# Exact-match clauses decide what matches; jieba tokens (BM25) mostly decide the order.
+GRAM_BOOST = 0.3
+TITLE_BOOST = 2.0
+_s2t = opencc.OpenCC("s2t")
+_t2s = opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Facet values the reader clicked, as index values (strings)."""
+
+    year: str = ""
+    kind: str = ""
+    speaker: str = ""
+    organization: str = ""
+    event: str = ""
+
+    @classmethod
+    def from_params(cls, params):
+        def digits(name):
+            value = str(params.get(name, ""))
+            return value if value.isdigit() and len(value) < 10 else ""
+
+        kind = params.get("kind", "")
+        return cls(
+            year=digits("year"),
+            kind=kind if kind in SpeechKind.values else "",
+            speaker=digits("speaker"),
+            organization=digits("organization"),
+            event=digits("event"),
+        )
+
+    def items(self):
+        return [(name, getattr(self, name)) for name in FACETS if getattr(self, name)]
+
+
+@dataclass
+class Hit:
+    speech: Speech
+    score: float
+    snippets: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    query: object
+    count: int = 0
+    page: int = 1
+    page_size: int = 20
+    hits: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    suggestions: list = field(default_factory=list)
+
+    @property
+    def num_pages(self):
+        return max(1, -(-self.count // self.page_size))
+
+
+def backend():
+    return connections["default"].get_backend()
+
+
+def search(*, q, page=1, sort="relevance", selection=Selection(), page_size=None, facets=True):
+    page_size = page_size or settings.ARCHIVE_PAGE_SIZE
+    page = min(max(1, page), MAX_PAGE)
+    searcher = backend().searcher()
+    if searcher is None:
+        log.warning("no search index yet: run `manage.py rebuild_search_index`")
+        return Outcome(query=parse(q), page=1, page_size=page_size)
+    key = (q, page, sort, selection, page_size, facets)
+    outcome = _cache.get(searcher, key)
+    if outcome is None:
+        outcome = _search(
+            searcher,
+            q=q,
+            page=page,
+            sort=sort,
+            selection=selection,
+            page_size=page_size,
+            facets=facets,
+        )
+        _cache.put(searcher, key, outcome)
+    return outcome
+
+
+class _PageCache:
+    """Recent outcomes of this process, dropped whenever the index changes (a new searcher)."""
+
+    def __init__(self, size=256):
+        self.size, self.owner, self.entries = size, None, OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, searcher, key):
+        with self.lock:
+            if self.owner is not searcher:
+                self.owner, self.entries = searcher, OrderedDict()
+            outcome = self.entries.get(key)
+            if outcome is not None:
+                self.entries.move_to_end(key)
+            return outcome
+
+    def put(self, searcher, key, outcome):
+        with self.lock:
+            if self.owner is searcher:
+                self.entries[key] = outcome
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+
+
+_cache = _PageCache()
+
+
+def _search(searcher, *, q, page, sort, selection, page_size, facets):
+    parsed = parse(q)
+    outcome = Outcome(query=parsed, page=page, page_size=page_size)
+    if parsed.is_empty and not selection.items():
+        return outcome
+    whoosh_query = build_query(parsed, selection)
+    if whoosh_query is None:
+        _suggest(outcome, selection)
+        return outcome
+    results = _run(searcher, whoosh_query, outcome, sort=sort, facets=facets)
+    outcome.count = len(results) if results is not None else 0
+    if results is not None:
+        ids = [int(hit["django_id"]) for hit in results]
+        scores = [results.score(i) or 0.0 for i in range(len(ids))]
+        outcome.hits = _hits(ids, scores, parsed)
+        if facets:
+            outcome.facets = _facets(results, selection)
+    if not outcome.count:
+        _suggest(outcome, selection)
+    return outcome
+
+
+def matching_ids(q, selection=Selection()):
+    """Every matching speech id, unranked: for checks and tests, not for pages."""
+    parsed = parse(q)
+    whoosh_query = None if parsed.is_empty else build_query(parsed, selection)
+    searcher = backend().searcher()
+    if whoosh_query is None or searcher is None:
+        return set()
+    hits = searcher.search(whoosh_query, limit=None, scored=False, terms=False)
+    return {int(hit["django_id"]) for hit in hits}
+
+
+def _run(searcher, whoosh_query, outcome, *, sort, facets):
+    groupedby = {name: FieldFacet(name, maptype=Count) for name in FACETS} if facets else None
+    kwargs = {"groupedby": groupedby, "terms": False}
+    if sort == "date":
+        kwargs.update(sortedby="date", reverse=True)
+    try:
+        results = searcher.search_page(
+            whoosh_query, outcome.page, pagelen=outcome.page_size, **kwargs
+        )
+    except (OSError, ValueError) as exc:
+        # A writer may have merged away a segment under an old searcher: reopen next time.
+        backend().reset_searcher()
+        log.warning("search failed for %r: %s", outcome.query.raw, exc)
+        return None
+    outcome.page = results.pagenum
+    return results
+
+
+# -- building the Whoosh query ------------------------------------------------------------
+
+
+def exact(piece):
+    """A query matching documents whose folded text contains the run `piece` verbatim."""
+    if len(piece) == 1:
+        return wq.Term("chars", piece, boost=GRAM_BOOST)
+    grams = query_grams(piece)
+    if len(grams) == 1:
+        return wq.Term("grams", grams[0], boost=GRAM_BOOST)
+    return wq.Phrase("grams", grams, boost=GRAM_BOOST)
+
+
+def _term_query(term):
+    parts = [exact(p) for p in term.pieces]
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _rank_query(parsed):
+    tokens = []
+    for term in parsed.positive_terms:
+        for piece in term.pieces:
+            tokens += [w for w, _, _ in jieba_words(piece)]
+    tokens = list(dict.fromkeys(tokens))
+    clauses = [wq.Term("text", t) for t in tokens]
+    clauses += [wq.Term("title", t, boost=TITLE_BOOST) for t in tokens]
+    for term in parsed.positive_terms:
+        # Unquoted words were split by jieba; the whole run occurring intact ranks higher.
+        joined = "".join(term.pieces)
+        if not term.quoted and len(term.pieces) > 1 and GRAM_RUN.fullmatch(joined):
+            clauses.append(wq.Phrase("grams", query_grams(joined)))
+    return wq.Or(clauses) if clauses else None
+
+
+def build_query(parsed, selection):
+    """The Whoosh query, or None when a filter can match nothing."""
+    required = []
+    for group in parsed.groups:
+        alternatives = [_term_query(t) for t in group]
+        required.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+    filters = _filters(parsed, selection)
+    if filters is None:
+        return None
+    required += filters
+    matched = wq.And(required) if required else wq.Every()
+    excluded = [_term_query(t) for t in parsed.excluded]
+    if excluded:
+        matched = wq.AndNot(matched, wq.Or(excluded))
+    rank = _rank_query(parsed)
+    return wq.AndMaybe(matched, rank) if rank else matched
+
+
+def _filters(parsed, selection):
+    filters = [wq.Term(name, value, boost=0.0) for name, value in selection.items()]
+    for name, model, fields in (
+        ("speaker", Person, ("name",)),
+        ("org", Organization, ("name", "short_name")),
+        ("event", Event, ("name", "series")),
+    ):
+        wanted = getattr(parsed, name)
+        if not wanted:
+            continue
+        ids = ids_named(model, fields, wanted)
+        if not ids:
+            return None
+        index_field = "organization" if name == "org" else name
+        filters.append(wq.Or([wq.Term(index_field, str(pk), boost=0.0) for pk in ids]))
+    if parsed.years:
+        start, end = parsed.years
+        filters.append(wq.TermRange("year", f"{start:04d}", f"{end:04d}", boost=0.0))
+    return filters
+
+
+def ids_named(model, fields, wanted):
+    """Primary keys of rows where one of `fields` contains every word of `wanted`, folded."""
+    words = fold(wanted).split()
+    ids = []
+    for pk, *values in model.objects.values_list("pk", *fields):
+        for value in values:
+            folded = fold(value or "")
+            if folded and all(w in folded for w in words):
+                ids.append(pk)
+                break
+    return ids
+
+
+# -- turning index hits into page content -------------------------------------------------
+
+
+def _hits(ids, scores, parsed):
+    speeches = Speech.objects.published().with_related().in_bulk(ids)
+    pieces = parsed.highlight_pieces
+    paragraphs = {}
+    if pieces:
+        rows = Paragraph.objects.filter(speech_id__in=list(speeches)).order_by(
+            "speech_id", "position"
+        )
+        for speech_id, position, text in rows.values_list("speech_id", "position", "text"):
+            paragraphs.setdefault(speech_id, []).append((position, text))
+    hits = []
+    for pk, score in zip(ids, scores, strict=True):
+        speech = speeches.get(pk)
+        if speech is None:
+            continue  # unpublished or deleted since the last index write
+        snippets = best_snippets(
+            paragraphs=paragraphs.get(pk, []), pieces=pieces, url=speech.get_absolute_url()
+        )
+        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets))
+    return hits
+
+
+def _facets(results, selection):
+    raw = {name: results.results.groups(name) for name in FACETS}
+    labels = {
+        "speaker": _labels(Person, raw["speaker"]),
+        "organization": _labels(Organization, raw["organization"]),
+        "event": _labels(Event, raw["event"]),
+        "kind": {k: str(SpeechKind(k).label) for k in raw["kind"] if k in SpeechKind.values},
+    }
+    facets = {}
+    for name in FACETS:
+        options = []
+        for value, n in raw[name].items():
+            value = value.decode() if isinstance(value, bytes) else value
+            if not value:
+                continue
+            label = labels.get(name, {}).get(value, value)
+            options.append(
+                {
+                    "value": value,
+                    "label": label,
+                    "count": n,
+                    "selected": getattr(selection, name) == value,
+                }
+            )
+        if name == "year":
+            options.sort(key=lambda o: o["value"], reverse=True)
+        else:
+            options.sort(key=lambda o: (-o["count"], o["label"]))
+        facets[name] = options
+    return facets
+
+
+def _labels(model, values):
+    pks = [int(v) for v in values if v and str(v).isdigit()]
+    return {str(pk): str(obj) for pk, obj in model.objects.in_bulk(pks).items()}
+
+
+def _suggest(outcome, selection):
+    """Queries that might find something: the other script, fewer words, no quotes or filters."""
+    parsed = outcome.query
+    raw = parsed.raw.strip()
+    candidates = []
+    other = _s2t.convert(raw) if _t2s.convert(raw) == raw else _t2s.convert(raw)
+    if other != raw:
+        candidates.append(("script", other))
+    terms = parsed.positive_terms
+    if len(terms) > 1:
+        candidates += [("fewer", t.text) for t in terms]
+    if any(t.quoted for t in terms):
+        candidates.append(("substring", " ".join(p for t in terms for p in t.pieces)))
+    if parsed.has_filters or selection.items() or parsed.excluded:
+        candidates.append(("unfiltered", " ".join(t.text for t in terms)))
+    seen = set()
+    for kind, text in candidates:
+        if text and text not in seen and text != raw:
+            seen.add(text)
+            outcome.suggestions.append({"kind": kind, "q": text})
+
+
+def highlight_results(results, query_string, content_field):
+    """Fill SearchResult.highlighted for haystack's highlight() with our own snippets."""
+    pieces = parse(query_string).highlight_pieces
+    for result in results:
+        speech = result.object
+        if speech is None:
+            continue
+        paragraphs = speech.paragraphs.values_list("position", "text")
+        snippets = best_snippets(
+            paragraphs=paragraphs, pieces=pieces, url=result.object.get_absolute_url()
+        )
+        result.highlighted = {content_field: [s.html for s in snippets]}

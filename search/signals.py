@@ -1,0 +1,49 @@
+"""Follow changes to speeches without writing the index: each change enqueues an IndexTask.
+
+The task is inserted in the same transaction as the change, so a rolled-back save leaves no
+task and a committed one always has one.
+"""
+
+from django.db.models.signals import post_delete, post_save
+
+from speeches.models import Event, Organization, Paragraph, Person, Speech
+
+from .models import IndexAction, IndexTask
+
+
+def _enqueue(speech_id, action):
+    if speech_id is not None:
+        IndexTask.objects.create(speech_id=speech_id, action=action)
+
+
+def speech_saved(sender, instance, raw=False, **kwargs):
+    # Also for drafts: the indexer removes what is not published.
+    _enqueue(instance.pk, IndexAction.UPDATE)
+
+
+def speech_deleted(sender, instance, **kwargs):
+    _enqueue(instance.pk, IndexAction.DELETE)
+
+
+def paragraph_changed(sender, instance, raw=False, **kwargs):
+    _enqueue(instance.speech_id, IndexAction.UPDATE)
+
+
+def name_changed(sender, instance, created=False, raw=False, **kwargs):
+    """Names are indexed with each speech (speaker:, org:, event: and plain words)."""
+    if created:
+        return
+    field = {Person: "speaker", Organization: "organization", Event: "event"}[sender]
+    ids = Speech.objects.filter(**{field: instance}).values_list("pk", flat=True)
+    IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=IndexAction.UPDATE) for pk in ids)
+
+
+def connect():
+    post_save.connect(speech_saved, sender=Speech, dispatch_uid="search.speech_saved")
+    post_delete.connect(speech_deleted, sender=Speech, dispatch_uid="search.speech_deleted")
+    post_save.connect(paragraph_changed, sender=Paragraph, dispatch_uid="search.paragraph_saved")
+    post_delete.connect(
+        paragraph_changed, sender=Paragraph, dispatch_uid="search.paragraph_deleted"
+    )
+    for model in (Person, Organization, Event):
+        post_save.connect(name_changed, sender=model, dispatch_uid=f"search.{model.__name__}")

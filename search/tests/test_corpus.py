@@ -1,0 +1,139 @@
+"""Relevance and recall over the 68 addresses of ../shared/corpus, indexed once for this module."""
+
+import csv
+import datetime
+import random
+
+import pytest
+
+from search import indexing, results
+from search.analysis import CJK_RUN
+from search.models import IndexTask
+from speeches.models import Event, Paragraph, Person, Speech, SpeechKind, SpeechStatus
+from speeches.services import replace_paragraphs, split_paragraphs
+
+from .conftest import point_index_at
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+
+SUBSTRINGS = 500
+# Characters that are query syntax; a pasted substring holding one means something else.
+SYNTAX = set('"“”「」『』＂-－:：')
+
+
+@pytest.fixture(scope="module")
+def corpus(corpus_dir, django_db_setup, django_db_blocker, tmp_path_factory):
+    """{speech pk: file name}, with the index built once; rows removed afterwards."""
+    from haystack import connections
+
+    old_path = connections.connections_info["default"]["PATH"]
+    with django_db_blocker.unblock():
+        files = _import(corpus_dir)
+        IndexTask.objects.all().delete()
+        point_index_at(tmp_path_factory.mktemp("corpus_index"))
+        indexing.rebuild(workers=1)
+    yield files
+    with django_db_blocker.unblock():
+        Speech.objects.filter(pk__in=files).delete()
+        Person.objects.filter(speeches__isnull=True).delete()
+        Event.objects.filter(speeches__isnull=True).delete()
+        IndexTask.objects.all().delete()
+    point_index_at(old_path)
+
+
+@pytest.fixture
+def corpus_index(corpus, db):
+    return corpus
+
+
+def _import(corpus_dir):
+    files = {}
+    with open(corpus_dir / "speeches" / "index.tsv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            text = (corpus_dir / "speeches" / row["file"]).read_text(encoding="utf-8")
+            speech = Speech.objects.create(
+                title=row["title"],
+                kind=SpeechKind.WORK_REPORT
+                if row["doc_type"] == "government_work_report"
+                else SpeechKind.REPORT,
+                speaker=Person.objects.get_or_create(name=row["speaker"], note="")[0],
+                event=Event.objects.get_or_create(name=row["occasion"])[0],
+                date=datetime.date.fromisoformat(row["date"]),
+                date_precision="day",
+                status=SpeechStatus.PUBLISHED,
+            )
+            replace_paragraphs(speech=speech, texts=split_paragraphs(text))
+            files[speech.pk] = row["file"]
+    return files
+
+
+def _seeds(corpus_dir):
+    with open(corpus_dir / "relevance_seeds.tsv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))[1:]
+    for query, _, docs in rows:
+        counts = {d.split(":")[0]: int(d.split(":")[1]) for d in docs.split()}
+        yield query, counts
+
+
+def test_relevance_seeds_find_every_listed_file(corpus_index, corpus_dir):
+    missing = {}
+    for query, counts in _seeds(corpus_dir):
+        outcome = results.search(q=query, page_size=100, facets=False)
+        found = {corpus_index[hit.speech.pk] for hit in outcome.hits}
+        if set(counts) - found:
+            missing[query] = sorted(set(counts) - found)
+    assert missing == {}
+
+
+def test_relevance_seeds_rank_the_dominant_file_in_top_3(corpus_index, corpus_dir):
+    checked, misranked = 0, {}
+    for query, counts in _seeds(corpus_dir):
+        top_file, top = max(counts.items(), key=lambda kv: kv[1])
+        if top * 2 <= sum(counts.values()):
+            continue  # no file holds most of the occurrences
+        checked += 1
+        hits = results.search(q=query, page_size=3, facets=False).hits
+        ranked = [corpus_index[hit.speech.pk] for hit in hits]
+        if top_file not in ranked:
+            misranked[query] = (top_file, ranked)
+    assert checked >= 3
+    assert misranked == {}
+
+
+def test_random_substrings_have_full_recall(corpus_index):
+    rng = random.Random(20241125)
+    paragraphs = list(
+        Paragraph.objects.filter(speech_id__in=corpus_index).values_list("speech_id", "text")
+    )
+    misses, drawn = [], 0
+    while drawn < SUBSTRINGS:
+        speech_id, text = rng.choice(paragraphs)
+        length = rng.randint(1, 8)
+        start = rng.randrange(max(1, len(text) - length + 1))
+        sub = text[start : start + length]
+        if not CJK_RUN.search(sub) or SYNTAX & set(sub) or sub.strip() in ("OR",):
+            continue
+        drawn += 1
+        if speech_id not in results.matching_ids(sub):
+            misses.append((speech_id, sub))
+    assert misses == []
+
+
+def test_traditional_and_simplified_find_the_same_addresses(corpus_index):
+    assert results.matching_ids("經濟特區") == results.matching_ids("经济特区") != set()
+
+
+def test_snippets_on_the_corpus_mark_whole_words(corpus_index):
+    outcome = results.search(q="治理整顿", page_size=5, facets=False)
+    assert outcome.count == 7
+    for hit in outcome.hits:
+        assert hit.snippets and all("<mark>治理整顿</mark>" in s.html for s in hit.snippets)
+
+
+def test_facets_and_filters_on_the_corpus(corpus_index):
+    outcome = results.search(q="一带一路 year:2015-2019")
+    years = {o["value"] for o in outcome.facets["year"]}
+    assert years and years <= {"2015", "2016", "2017", "2018", "2019"}
+    assert outcome.count == sum(o["count"] for o in outcome.facets["year"])
+    speaker = results.search(q="speaker:周恩来")
+    assert speaker.count > 0 and {h.speech.speaker.name for h in speaker.hits} == {"周恩来"}

@@ -1,0 +1,283 @@
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from search import results
+from search.indexing import check, drain
+from speeches import services
+from speeches.models import SpeechStatus
+from speeches.tests.factories import make_speech
+
+FOUND_BY = [
+    "新质生产力",
+    "轴承",
+    "轴承产业",
+    "工业母机",
+    "低空经济",
+    "十四五",
+    "“高质量发展”",
+    "周宇",
+    "軸承",
+    "新質生產力",
+    "speaker:周宇",
+    "year:2024",
+    "质生产",
+    "承产业",
+    "业母机",
+    "轴",
+    "2024 年",
+    "event:轴承峰会",
+    "org:中国轴承工业协会",
+    "org:轴承协会",
+    "year:2015-2024 轴承",
+    "轴承 OR 不存在的词",
+]
+
+
+@pytest.fixture
+def other(seed):
+    speech = make_speech(
+        title="航空航天材料的新进展",
+        speaker="李四",
+        event="2023 材料大会",
+        paragraphs=["航空航天材料需要高质量的轴承钢。", "传统工艺依然重要。"],
+    )
+    drain()
+    return speech
+
+
+def ids(q, **kwargs):
+    return [hit.speech.pk for hit in results.search(q=q, **kwargs).hits]
+
+
+@pytest.mark.parametrize("q", FOUND_BY)
+def test_seed_is_found(seed, q):
+    assert seed.pk in ids(q)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "轴承 -新质生产力",
+        "speaker:张三",
+        "year:2023",
+        "“轴承高质量”",
+        "event:不存在的会",
+        "不存在词",
+    ],
+)
+def test_seed_is_not_found(seed, q):
+    assert seed.pk not in ids(q)
+
+
+def test_words_match_in_any_order_phrases_only_exactly(other, seed):
+    assert set(ids("轴承 传统工艺")) == {other.pk}
+    assert set(ids("传统工艺 轴承")) == {other.pk}
+    assert set(ids("高质量")) == {seed.pk, other.pk}
+    assert set(ids("“高质量发展”")) == {seed.pk}
+    assert set(ids("新质生产力 OR 传统工艺")) == {seed.pk, other.pk}
+    assert set(ids("-传统工艺 轴承")) == {seed.pk}
+
+
+def test_snippets_mark_whole_words_and_link_to_paragraphs(seed):
+    hit = results.search(q="质生产").hits[0]
+    assert 1 <= len(hit.snippets) <= 3
+    for snippet in hit.snippets:
+        assert snippet.url == f"{seed.get_absolute_url()}#p{snippet.paragraph}"
+        assert "<mark>新质生产力</mark>" in snippet.html
+        assert "<mark>质生产</mark>" not in snippet.html
+    para = seed.paragraphs.get(position=hit.snippets[0].paragraph)
+    assert "新质生产力" in para.text
+
+
+def test_snippets_escape_html(search_index):
+    make_speech(paragraphs=["<script>alert(1)</script> 轴承 & 钢"])
+    drain()
+    html = results.search(q="轴承").hits[0].snippets[0].html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<mark>轴承</mark>" in html
+
+
+def test_traditional_text_is_found_by_simplified_query_and_shown_as_stored(search_index):
+    speech = make_speech(paragraphs=["發展新質生產力，軸承產業迎來機遇。"])
+    drain()
+    hit = results.search(q="轴承产业").hits[0]
+    assert hit.speech.pk == speech.pk
+    assert "<mark>軸承產業</mark>" in hit.snippets[0].html
+
+
+def test_facets_count_and_follow_filters(other, seed):
+    outcome = results.search(q="轴承")
+    years = {o["value"]: o["count"] for o in outcome.facets["year"]}
+    assert years == {"2024": 1, "2023": 1}
+    speakers = {o["label"]: o["count"] for o in outcome.facets["speaker"]}
+    assert speakers == {"周宇": 1, "李四": 1}
+    filtered = results.search(q="轴承", selection=results.Selection(year="2023"))
+    assert [h.speech.pk for h in filtered.hits] == [other.pk]
+    assert {o["label"] for o in filtered.facets["speaker"]} == {"李四"}
+    both = results.Selection(year="2023", speaker=str(seed.speaker_id))
+    assert results.search(q="轴承", selection=both).count == 0
+
+
+def test_sort_by_date_and_pagination(other, seed):
+    assert ids("轴承", sort="date") == [seed.pk, other.pk]
+    first = results.search(q="轴承", page_size=1)
+    second = results.search(q="轴承", page=2, page_size=1)
+    assert first.count == second.count == 2
+    assert {first.hits[0].speech.pk, second.hits[0].speech.pk} == {seed.pk, other.pk}
+
+
+def test_no_results_suggest_other_script_fewer_words_and_no_quotes(seed):
+    outcome = results.search(q="“轴承 不存在的词”")
+    assert outcome.count == 0
+    kinds = {s["kind"] for s in outcome.suggestions}
+    assert {"script", "substring"} <= kinds
+    outcome = results.search(q="轴承 不存在的词")
+    assert {"q": "轴承", "kind": "fewer"} in outcome.suggestions
+
+
+def test_results_page(client, seed):
+    response = client.get(reverse("search:search"), {"q": "轴承产业"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "检索词：轴承 / 产业" in html
+    assert seed.title in html and "周宇" in html
+    assert f'href="{seed.get_absolute_url()}#p' in html
+    assert "<mark>轴承</mark>" in html
+
+
+def test_results_page_facet_links_filter(client, seed, other):
+    html = client.get(reverse("search:search"), {"q": "轴承", "year": "2023"}).content.decode()
+    assert other.title in html and seed.title not in html
+
+
+def test_no_results_page(client, seed):
+    html = client.get(reverse("search:search"), {"q": "轴承 -新质生产力"}).content.decode()
+    assert "没有找到相关讲稿" in html and seed.title not in html
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"未闭合',
+        "“",
+        "OR",
+        "-",
+        "*",
+        "?",
+        "a" * 5000,
+        "\x00\x1b轴承",
+        "<script>alert(1)</script>",
+        "year:99999999999",
+        "speaker:",
+        "轴承 OR",
+        "OR 轴承",
+        "((",
+        "轴承*",
+        "轴?",
+    ],
+)
+def test_bad_queries_never_fail(client, seed, q):
+    for name in ("search:search", "search:api"):
+        response = client.get(reverse(name), {"q": q, "page": "x", "sort": "nonsense"})
+        assert response.status_code == 200
+    assert "<script>alert" not in client.get(reverse("search:search"), {"q": q}).content.decode()
+
+
+def test_bad_queries_still_find_what_they_contain(seed):
+    assert seed.pk in ids("\x00\x1b轴承")
+    assert seed.pk in ids('"轴承')
+    assert seed.pk in ids("轴承 OR")
+    assert ids("*") == ids("?") == ids("OR") == []
+
+
+def test_api(client, seed):
+    data = client.get(reverse("search:api"), {"q": "轴承产业", "sort": "date"}).json()
+    assert data["query"] == "轴承产业"
+    assert data["tokens"] == ["轴承", "产业"]
+    assert data["count"] == 1
+    result = data["results"][0]
+    assert result["id"] == seed.pk and result["title"] == seed.title
+    assert result["url"].endswith(seed.get_absolute_url())
+    assert result["score"] > 0
+    assert result["snippets"][0]["paragraph"] >= 1 and "<mark>" in result["snippets"][0]["html"]
+    assert data["facets"]["speaker"][0] == {
+        "value": str(seed.speaker_id),
+        "label": "周宇",
+        "count": 1,
+    }
+
+
+def test_opensearch(client):
+    response = client.get(reverse("search:opensearch"))
+    assert response["Content-Type"].startswith("application/opensearchdescription+xml")
+    assert "/search/?q={searchTerms}" in response.content.decode()
+
+
+def test_publish_unpublish_delete_follow_the_queue(seed):
+    services.unpublish(speech=seed)
+    # The index keeps it until the indexer runs, but pages never show a draft.
+    assert results.matching_ids("轴承") == {seed.pk} and ids("轴承") == []
+    drain()
+    assert results.matching_ids("轴承") == set()
+    services.publish(speech=seed)
+    drain()
+    assert ids("轴承") == [seed.pk]
+    services.replace_paragraphs(speech=seed, texts=["全新的正文：风电齿轮箱。"])
+    drain()
+    assert ids("轴承 -周宇") == [] and ids("齿轮箱") == [seed.pk]
+    seed.delete()
+    drain()
+    assert ids("齿轮箱") == []
+    assert check().total == 0
+
+
+def test_renaming_a_speaker_reindexes_their_speeches(seed):
+    seed.speaker.name = "周新宇"
+    seed.speaker.save()
+    drain()
+    assert ids("周新宇") == [seed.pk] and ids("speaker:周新宇") == [seed.pk]
+
+
+def test_searching_before_any_index_exists_finds_nothing_and_creates_nothing(search_index):
+    from search.indexing import backend
+
+    make_speech(paragraphs=["轴承"])
+    assert results.search(q="轴承").count == 0
+    assert not Path(backend().path).exists()
+    drain()
+    assert results.search(q="轴承").count == 1
+
+
+def test_drafts_are_never_indexed(search_index):
+    make_speech(status=SpeechStatus.DRAFT, paragraphs=["草稿里的轴承。"])
+    drain()
+    assert ids("轴承") == []
+
+
+def test_drift_is_reported_and_repaired(seed):
+    from search.indexing import backend, repair
+
+    with backend().writer_lock():
+        backend().apply(None, delete=[f"speeches.speech.{seed.pk}"])
+    drift = check()
+    assert drift.missing == [seed.pk]
+    repair(drift)
+    drain()
+    assert check().total == 0 and ids("轴承") == [seed.pk]
+
+
+def test_vocabulary_change_requeues_affected_speeches(seed, other):
+    from search.indexing import enqueue_for_words
+    from search.models import IndexTask
+
+    assert enqueue_for_words(["轴承峰会"]) == 1
+    assert list(IndexTask.objects.values_list("speech_id", flat=True)) == [seed.pk]
+
+
+def test_haystack_searchqueryset_all_and_highlight(seed):
+    from haystack.query import SearchQuerySet
+
+    assert [r.pk for r in SearchQuerySet().all()] == [str(seed.pk)]
+    hit = SearchQuerySet().filter(content="轴承").highlight()[0]
+    assert "<mark>轴承</mark>" in hit.highlighted["text"][0]

@@ -1,0 +1,153 @@
+"""The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
+
+from django.core.paginator import Paginator
+from django.http import JsonResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from . import results
+from .results import FACETS, SORTS, Selection
+
+FACET_TITLES = {
+    "year": _("年份"),
+    "kind": _("类型"),
+    "speaker": _("讲者"),
+    "organization": _("机构"),
+    "event": _("会议活动"),
+}
+SUGGESTION_TEXT = {
+    "script": _("换用另一种字形检索"),
+    "fewer": _("只检索其中一个词"),
+    "substring": _("去掉引号，按字串检索"),
+    "unfiltered": _("去掉筛选条件"),
+}
+
+
+class _Counted:
+    """What Paginator needs to number pages whose hits were fetched already."""
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def count(self):
+        return self.outcome.count
+
+    def __len__(self):
+        return self.outcome.count
+
+    def __getitem__(self, _slice):
+        return self.outcome.hits
+
+
+def _request_args(request):
+    page = request.GET.get("page", "1")
+    sort = request.GET.get("sort", "relevance")
+    return {
+        "q": request.GET.get("q", ""),
+        "page": int(page) if page.isdigit() and len(page) < 6 else 1,
+        "sort": sort if sort in SORTS else "relevance",
+        "selection": Selection.from_params(request.GET),
+    }
+
+
+def _link(request, **changes):
+    params = request.GET.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode()
+
+
+@require_GET
+def search_page(request):
+    args = _request_args(request)
+    outcome = results.search(**args)
+    page = Paginator(_Counted(outcome), outcome.page_size).get_page(outcome.page)
+    facets = [
+        {
+            "name": name,
+            "title": FACET_TITLES[name],
+            "options": [
+                {**o, "url": _link(request, **{name: "" if o["selected"] else o["value"]})}
+                for o in outcome.facets.get(name, [])
+            ],
+        }
+        for name in FACETS
+        if outcome.facets.get(name)
+    ]
+    params = request.GET.copy()
+    params.pop("page", None)
+    suggestions = [
+        {**s, "text": SUGGESTION_TEXT[s["kind"]], "url": "?" + _query_only(s["q"])}
+        for s in outcome.suggestions
+    ]
+    return render(
+        request,
+        "search/results.html",
+        {
+            "query": outcome.query.raw,
+            "parsed": outcome.query,
+            "outcome": outcome,
+            "page": page,
+            "facets": facets,
+            "sort": args["sort"],
+            "sort_links": {s: _link(request, sort=s) for s in SORTS},
+            "suggestions": suggestions,
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+def _query_only(q):
+    params = QueryDict(mutable=True)
+    params["q"] = q
+    return params.urlencode()
+
+
+@require_GET
+def search_api(request):
+    args = _request_args(request)
+    outcome = results.search(**args)
+    return JsonResponse(
+        {
+            "query": outcome.query.raw,
+            "tokens": outcome.query.tokens,
+            "count": outcome.count,
+            "page": outcome.page,
+            "num_pages": outcome.num_pages,
+            "sort": args["sort"],
+            "results": [
+                {
+                    "id": hit.speech.pk,
+                    "title": hit.speech.title,
+                    "url": request.build_absolute_uri(hit.speech.get_absolute_url()),
+                    "score": hit.score,
+                    "snippets": [
+                        {"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets
+                    ],
+                }
+                for hit in outcome.hits
+            ],
+            "facets": {
+                name: [{k: o[k] for k in ("value", "label", "count")} for o in options]
+                for name, options in outcome.facets.items()
+            },
+            "suggestions": outcome.suggestions,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def opensearch(request):
+    return render(
+        request,
+        "search/opensearch.xml",
+        {"search_url": request.build_absolute_uri(reverse("search:search"))},
+        content_type="application/opensearchdescription+xml; charset=utf-8",
+    )
