@@ -1,5 +1,7 @@
 """A reader in a real browser (Debian's headless Chromium): from the home page to the seed address."""
 
+import re
+
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -46,6 +48,7 @@ def loaded_seed(transactional_db):
     from speeches.models import Speech
 
     call_command("loaddata", "seed", verbosity=0)
+    call_command("run_indexer", "--once", verbosity=0)  # the search app follows by its queue
     return Speech.objects.get()
 
 
@@ -91,9 +94,15 @@ def test_pages_work_without_javascript(chromium_paths, live_server, loaded_seed)
         cards[0].click()
         assert len(driver.find_elements(By.CSS_SELECTOR, ".speech-body .paragraph")) == 8
         box = driver.find_element(By.CSS_SELECTOR, "header input[name=q]")
-        box.send_keys("轴承")
+        box.send_keys("承产业")
         box.submit()
         assert driver.current_url.startswith(f"{live_server.url}/search/?q=")
+        hits = driver.find_elements(By.CSS_SELECTOR, ".speech-card__title a")
+        assert [h.text for h in hits] == ["发展新质生产力与轴承产业新机遇"]
+        snippet_link = driver.find_element(By.CSS_SELECTOR, ".snippets a.snippet-anchor")
+        assert driver.find_elements(By.CSS_SELECTOR, ".snippets mark")
+        snippet_link.click()
+        assert re.search(rf"/speeches/{loaded_seed.pk}/#p\d+$", driver.current_url)
     finally:
         driver.quit()
 
