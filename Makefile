@@ -40,7 +40,7 @@ lint: install
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 clean:

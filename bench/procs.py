@@ -1,0 +1,28 @@
+"""Child processes of a run: same repository, same throwaway data directory, bench settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env():
+    e = dict(os.environ)
+    e["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    return e
+
+
+def manage(*args, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env(), **kwargs
+    )
+
+
+def wait_with_rusage(proc):
+    """(returncode, peak RSS in MB) of a child, reaped with wait4 so its rusage is its own."""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024

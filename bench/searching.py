@@ -1,0 +1,161 @@
+"""Search latency (results page, API, FTS5) and substring recall (ours and FTS5's)."""
+
+import random
+import re
+import time
+from urllib.parse import urlencode
+
+from . import tokens
+from .stats import NotAvailable, summary_ms
+
+_ADDRESS_LINK = re.compile(r'href="/speeches/\d+/')
+
+
+def _timed_get(client, url):
+    start = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - start
+    return response, elapsed
+
+
+def check_page(client):
+    """Refuse to time a page that lists no address: that would time a placeholder."""
+    response = client.get("/search/?" + urlencode({"q": "发展"}))
+    if response.status_code != 200:
+        raise NotAvailable(f"/search/ answered {response.status_code}")
+    if not _ADDRESS_LINK.search(response.content.decode("utf-8", "replace")):
+        raise NotAvailable("/search/?q=发展 lists no address (search page not wired yet?)")
+
+
+def check_api(client):
+    response = client.get("/api/v1/search?" + urlencode({"q": "发展"}))
+    if response.status_code != 200:
+        raise NotAvailable(f"/api/v1/search answered {response.status_code}")
+    data = response.json()
+    if not data.get("results"):
+        raise NotAvailable("/api/v1/search?q=发展 returned no results")
+
+
+def forget_results():
+    """Empty the search app's result caches, so that a request does the search itself.
+
+    Repeating nine queries would otherwise time a cache hit, not a search: FTS5 caches no
+    results, and most real queries are not repeats. The OS page cache and compiled patterns
+    stay warm, as they would on a live site.
+    """
+    from django.core.cache import caches
+
+    for alias in caches:
+        caches[alias].clear()
+    try:
+        from search import results
+    except ImportError:
+        return
+    page_cache = getattr(results, "_cache", None)
+    if page_cache is not None and hasattr(page_cache, "owner"):
+        page_cache.owner = None
+
+
+def latency_http(client, path, mix, reps, *, cold=True):
+    """Each query once to warm up, then `reps` rounds of the whole mix; per-query and overall.
+
+    cold: result caches are emptied before each timed request (see forget_results).
+    """
+    for _label, q in mix:
+        client.get(path + "?" + urlencode({"q": q}))
+    per_query = {label: [] for label, _ in mix}
+    for _ in range(reps):
+        for label, q in mix:
+            if cold:
+                forget_results()
+            response, elapsed = _timed_get(client, path + "?" + urlencode({"q": q}))
+            if response.status_code != 200:
+                raise NotAvailable(f"{path}?q={q} answered {response.status_code}")
+            per_query[label].append(elapsed)
+    return _summaries(per_query)
+
+
+def latency_fts5(fts, mix, reps):
+    for _label, q in mix:
+        fts.search(q)
+    per_query = {label: [] for label, _ in mix}
+    for _ in range(reps):
+        for label, q in mix:
+            start = time.perf_counter()
+            fts.search(q)
+            per_query[label].append(time.perf_counter() - start)
+    return _summaries(per_query)
+
+
+def _summaries(per_query):
+    overall = [x for xs in per_query.values() for x in xs]
+    return {"all": summary_ms(overall)} | {k: summary_ms(v) for k, v in per_query.items()}
+
+
+def hit_counts(client, fts, mix):
+    """How many addresses each query finds, ours and FTS5's: a sanity check printed with the table."""
+    out = {}
+    for label, q in mix:
+        ours = None
+        try:
+            response = client.get("/api/v1/search?" + urlencode({"q": q}))
+            if response.status_code == 200:
+                ours = response.json().get("count")
+        except ValueError:
+            pass
+        expr, year = fts.match_expr(q)
+        if expr is None:
+            theirs = 0
+        else:
+            sql = "SELECT count(*) FROM docs WHERE docs MATCH ?" + (" AND year = ?" if year else "")
+            args = [expr] + ([year] if year else [])
+            theirs = fts.db.execute(sql, args).fetchone()[0]
+        out[label] = {"query": q, "ours": ours, "fts5": theirs}
+    return out
+
+
+# -- recall --------------------------------------------------------------------------------
+
+
+def draw_substrings(paragraphs_by_pk, count, seed=5):
+    """(substring, pk): 1 to 8 CJK characters from a random paragraph of a random address."""
+    rng = random.Random(seed)
+    pks = sorted(pk for pk, paras in paragraphs_by_pk.items() if paras)
+    out = []
+    while len(out) < count and pks:
+        pk = rng.choice(pks)
+        para = rng.choice(paragraphs_by_pk[pk])
+        runs = [m.group() for m in tokens.CJK.finditer(para)]
+        if not runs:
+            continue
+        run = rng.choice(runs)
+        length = min(len(run), rng.randint(1, 8))
+        start = rng.randint(0, len(run) - length)
+        out.append((run[start : start + length], pk))
+    return out
+
+
+def our_contains_fn():
+    """A function (query, pk) -> bool using the search app's own parser and query builder."""
+    try:
+        from whoosh import query as wq
+
+        from search.query import parse
+        from search.results import Selection, backend, build_query
+    except ImportError as error:
+        raise NotAvailable(f"search.query / search.results: {error}") from error
+
+    def contains(q, pk):
+        whoosh_query = build_query(parse(q), Selection())
+        if whoosh_query is None:
+            return False
+        searcher = backend().searcher()
+        hits = searcher.search(whoosh_query, filter=wq.Term("django_id", str(pk)), limit=1)
+        return len(hits) > 0
+
+    return contains
+
+
+def recall(samples, contains):
+    misses = [(q, pk) for q, pk in samples if not contains(q, pk)]
+    return 1 - len(misses) / len(samples), misses
