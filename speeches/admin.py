@@ -136,6 +136,20 @@ class ParagraphAdmin(admin.ModelAdmin):
     search_fields = ["text", "speech__title"]
     autocomplete_fields = ["speech"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.touch(speech=obj.speech)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.touch(speech=obj.speech)
+
+    def delete_queryset(self, request, queryset):
+        speeches = {p.speech for p in queryset.select_related("speech")}
+        super().delete_queryset(request, queryset)
+        for speech in speeches:
+            services.touch(speech=speech)
+
 
 @admin.register(SourceFile)
 class SourceFileAdmin(admin.ModelAdmin):

@@ -57,6 +57,11 @@ def replace_paragraphs(*, speech, texts, headings=()):
         for i, t in enumerate(texts, start=1)
     )
     # bulk_create sends no signals; saving the speech tells listeners (search) the body changed.
+    touch(speech=speech)
+
+
+def touch(*, speech):
+    """Mark the speech changed: listeners re-read it and cached renderings expire."""
     speech.save(update_fields=["updated_at"])
 
 

@@ -104,6 +104,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 ARCHIVE_PAGE_SIZE = 20
 
+# Per-process memory cache: rendered address bodies are keyed by their updated_at, so a
+# stale entry is never served and nothing needs invalidating across processes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+
 HAYSTACK_CONNECTIONS = {
     "default": {
         "ENGINE": "search.backend.ChineseWhooshEngine",

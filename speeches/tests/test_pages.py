@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from speeches.models import DatePrecision, SpeechStatus
 
@@ -181,3 +182,19 @@ def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_pa
     page = client.get(url).content.decode()
     assert f'href="{download}"' in page and "原始文件：seed.txt" in page
     assert b"".join(client.get(download).streaming_content) == seed_path.read_bytes()
+
+
+def test_editing_one_paragraph_shows_at_once_despite_the_cached_body(client, seed):
+    url = f"/speeches/{seed.pk}/"
+    assert "新的的市场需求" in client.get(url).content.decode()
+    User.objects.create_superuser("boss", password="pw-123456789")
+    admin = Client()
+    admin.login(username="boss", password="pw-123456789")
+    paragraph = seed.paragraphs.get(position=4)
+    response = admin.post(
+        f"/admin/speeches/paragraph/{paragraph.pk}/change/",
+        {"speech": seed.pk, "position": 4, "text": "改过的第四段。"},
+    )
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "改过的第四段。" in page and "新的的市场需求" not in page
