@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from .models import Event, Organization, Person, Speech, SpeechKind, SpeechStatus
 
@@ -29,7 +30,7 @@ class SpeechFilters:
     kind: str | None = None
     sort: str = "-date"
 
-    SORTS = {"-date": "最新在前", "date": "最早在前"}
+    SORTS = {"-date": _("最新在前"), "date": _("最早在前")}
 
     @classmethod
     def from_query(cls, params):
@@ -82,7 +83,10 @@ def filter_choices(*, queryset):
         .values("organization_id", "organization__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "organization__name"),
-        "kinds": queryset.values("kind").annotate(n=Count("pk")).order_by("-n"),
+        "kinds": [
+            {**row, "label": SpeechKind(row["kind"]).label}
+            for row in queryset.order_by().values("kind").annotate(n=Count("pk")).order_by("-n")
+        ],
     }
 
 

@@ -6,7 +6,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .models import SpeechKind
 
 
 def _page(request, queryset):
@@ -31,7 +30,6 @@ def speech_list(request):
             "page": _page(request, speeches),
             "filters": filters,
             "choices": selectors.filter_choices(queryset=speeches),
-            "kind_labels": dict(SpeechKind.choices),
             "sorts": selectors.SpeechFilters.SORTS,
             "querystring": query.urlencode(),
         },
