@@ -47,5 +47,8 @@ def chromium_paths():
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(settings, tmp_path):
-    """Uploads and the search index of one test never leak into another's."""
+    """Uploads and cached pages of one test never leak into another's."""
+    from django.core.cache import cache
+
     settings.MEDIA_ROOT = tmp_path / "uploads"
+    cache.clear()

@@ -167,7 +167,8 @@ class Speech(models.Model):
         db_index=True,
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Indexed: the newest updated_at stamps the archive's version for page caches.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 
     objects = SpeechQuerySet.as_manager()
 

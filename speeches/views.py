@@ -1,11 +1,40 @@
+from functools import wraps
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import selectors
+
+PAGE_CACHE_SECONDS = 600
+
+
+def cached_for_readers(view):
+    """Serve anonymous readers a rendered page again until the archive changes.
+
+    Keyed by the archive's version, so an edit is visible on the next request; staff always
+    get a fresh page (it carries their edit links).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        version = selectors.archive_version()
+        key = f"page:{request.LANGUAGE_CODE}:{version}:{request.get_full_path()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return HttpResponse(cached)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.content, PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapper
 
 
 def _page(request, queryset):
@@ -13,11 +42,13 @@ def _page(request, queryset):
 
 
 @require_GET
+@cached_for_readers
 def home(request):
     return render(request, "speeches/home.html", selectors.home_summary())
 
 
 @require_GET
+@cached_for_readers
 def speech_list(request):
     filters = selectors.SpeechFilters.from_query(request.GET)
     speeches = selectors.filter_speeches(filters=filters)
@@ -37,6 +68,7 @@ def speech_list(request):
 
 
 @require_GET
+@cached_for_readers
 def speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
     previous, following = selectors.neighbours(speech=speech)
@@ -60,6 +92,7 @@ def _listing(request, template, obj, speeches, **extra):
 
 
 @require_GET
+@cached_for_readers
 def event_detail(request, pk):
     event = selectors.get_event(pk=pk)
     return _listing(
@@ -71,6 +104,7 @@ def event_detail(request, pk):
 
 
 @require_GET
+@cached_for_readers
 def person_detail(request, pk):
     person = selectors.get_person(pk=pk)
     return _listing(
@@ -83,6 +117,7 @@ def person_detail(request, pk):
 
 
 @require_GET
+@cached_for_readers
 def organization_detail(request, pk):
     organization = selectors.get_organization(pk=pk)
     return _listing(
@@ -94,6 +129,7 @@ def organization_detail(request, pk):
 
 
 @require_GET
+@cached_for_readers
 def year_detail(request, year):
     speeches = selectors.published_speeches().filter(date__year=year)
     if not speeches.exists():
@@ -102,6 +138,7 @@ def year_detail(request, year):
 
 
 @require_GET
+@cached_for_readers
 def event_list(request):
     return render(
         request,
@@ -111,6 +148,7 @@ def event_list(request):
 
 
 @require_GET
+@cached_for_readers
 def person_list(request):
     return render(
         request,

@@ -198,3 +198,18 @@ def test_editing_one_paragraph_shows_at_once_despite_the_cached_body(client, see
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "改过的第四段。" in page and "新的的市场需求" not in page
+
+
+def test_readers_see_a_change_on_the_next_request_despite_the_page_cache(client, seed):
+    from speeches import services
+
+    assert seed.title in client.get("/").content.decode()
+    assert client.get(f"/speeches/{seed.pk}/").status_code == 200
+    services.unpublish(speech=seed)
+    assert seed.title not in client.get("/").content.decode()
+    assert client.get(f"/speeches/{seed.pk}/").status_code == 404
+    services.publish(speech=seed)
+    later = make_speech(title="新加的一篇")
+    assert later.title in client.get("/").content.decode()
+    later.delete()
+    assert later.title not in client.get("/").content.decode()
