@@ -99,12 +99,7 @@ def test_list_filters_combine(client, seed):
         page = client.get(f"/speeches/?{query}").content.decode()
         return re.findall(r'class="speech-card__title"><a href="/speeches/\d+/">([^<]+)<', page)
 
-    assert titles("") == ["乙", "甲", "丙", seed.title] or titles("") == [
-        seed.title,
-        "乙",
-        "甲",
-        "丙",
-    ]
+    assert titles("") == [seed.title, "乙", "甲", "丙"]
     assert titles(f"speaker={pk}") == [seed.title, "甲", "丙"]
     assert titles(f"speaker={pk}&year=2023") == ["甲"]
     assert titles(f"speaker={pk}&kind=讲话&sort=date") == ["丙", "甲"]
