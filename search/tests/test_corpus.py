@@ -5,10 +5,12 @@ import datetime
 import random
 
 import pytest
+from whoosh import query as wq
 
 from search import indexing, results
-from search.analysis import CJK_RUN
+from search.analysis import CJK_RUN, query_grams
 from search.models import IndexTask
+from search.query import parse
 from speeches.models import Event, Paragraph, Person, Speech, SpeechKind, SpeechStatus
 from speeches.services import replace_paragraphs, split_paragraphs
 
@@ -137,3 +139,89 @@ def test_facets_and_filters_on_the_corpus(corpus_index):
     assert outcome.count == sum(o["count"] for o in outcome.facets["year"])
     speaker = results.search(q="speaker:周恩来")
     assert speaker.count > 0 and {h.speech.speaker.name for h in speaker.hits} == {"周恩来"}
+
+
+def _fresh(**kwargs):
+    results._cache.owner = None  # a cached outcome would hide the path under test
+    return results.search(**kwargs)
+
+
+def _page(outcome):
+    return [(h.speech.pk, h.score) for h in outcome.hits]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "发展",
+        "经济 改革",
+        "“高质量发展”",
+        "经济发展",
+        "质生产",
+        "发展 -改革",
+        "改革 year:1980-1999",
+    ],
+)
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_many_matches_give_what_one_scored_pass_gives(corpus_index, monkeypatch, q, sort):
+    one_pass = _fresh(q=q, sort=sort, page_size=5)
+    monkeypatch.setattr(results, "SCORE_ALL", 0)
+    two_pass = _fresh(q=q, sort=sort, page_size=5)
+    assert one_pass.count == two_pass.count > 0
+    assert one_pass.facets == two_pass.facets
+    assert [pk for pk, _ in _page(one_pass)] == [pk for pk, _ in _page(two_pass)]
+    assert [s for _, s in _page(one_pass)] == pytest.approx([s for _, s in _page(two_pass)])
+
+
+@pytest.mark.parametrize("score_all", [0, 10_000])
+def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch, score_all):
+    monkeypatch.setattr(results, "SCORE_ALL", score_all)
+    monkeypatch.setattr(results, "RERANK", 5)
+    whole = [h.speech.pk for h in _fresh(q="经济发展", page_size=12).hits]
+    pages = [_fresh(q="经济发展", page=n, page_size=3).hits for n in (1, 2, 3, 4)]
+    assert [h.speech.pk for hits in pages for h in hits] == whole
+    assert len(set(whole)) == 12
+
+
+def test_intact_bonus_is_what_the_phrase_would_add(corpus_index, monkeypatch):
+    """The bonus is checked at a few documents, not by a Phrase query: it must score the same."""
+    q = "经济的发展"  # its bigrams also occur apart, in 经济的… and …的发展
+    matched, rank, runs = results._query_parts(parse(q), results.Selection())
+    assert runs == [q]
+    searcher = results.backend().searcher()
+
+    def scores(query):
+        found = searcher.search(query, limit=None)
+        return {docnum: score for score, docnum in found.top_n}
+
+    plain = scores(results._scoring(matched, rank))
+    phrase = wq.Phrase("grams", query_grams(q))
+    with_phrase = scores(results._scoring(matched, wq.Or([rank, phrase])))
+    bonus = results._intact_bonus(searcher, runs, list(plain))
+    grams = wq.And([wq.Term("grams", g) for g in query_grams(q)])
+    apart = set(searcher.docs_for_query(grams)) - set(searcher.docs_for_query(phrase))
+    assert bonus and apart & set(plain) and not apart & set(bonus)
+    for docnum, score in plain.items():
+        assert with_phrase[docnum] == pytest.approx(score + bonus.get(docnum, 0.0))
+    monkeypatch.setattr(results, "RERANK", len(plain))  # then the whole order is exact
+    best = sorted(with_phrase, key=lambda d: (-with_phrase[d], d))[:10]
+    assert best != sorted(plain, key=lambda d: (-plain[d], d))[:10]
+    expected = [int(searcher.stored_fields(d)["django_id"]) for d in best]
+    assert [h.speech.pk for h in _fresh(q=q, page_size=10).hits] == expected
+
+
+@pytest.mark.parametrize("run", ["高质量发展", "社会主义", "经济的发展", "中华人民共和国"])
+def test_runs_match_and_score_as_whoosh_phrases_do(corpus_index, run):
+    searcher = results.backend().searcher()
+    grams = query_grams(run)
+
+    def scores(query):
+        return {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
+
+    ours = scores(results._Run("grams", grams, boost=0.3))
+    theirs = scores(wq.Phrase("grams", grams, boost=0.3))
+    assert ours.keys() == theirs.keys() and ours
+    assert ours == pytest.approx(theirs)
+    if run == "经济的发展":  # its bigrams also occur apart
+        loose = wq.And([wq.Term("grams", g) for g in grams])
+        assert set(searcher.docs_for_query(loose)) > set(ours)
