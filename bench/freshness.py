@@ -58,12 +58,7 @@ def measure(log_path, trials=3, timeout=30.0, backlog_timeout=600.0):
             times = [_trial(client, proc, marker, timeout) for marker in MARKERS[:trials]]
             rss = memory_mb(proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            procs.stop(proc, timeout=20)
     return times, rss
 
 

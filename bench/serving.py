@@ -108,10 +108,5 @@ def measure(
             worker_rss = max((peak_rss_mb(pid) or 0 for pid in workers), default=None)
             results["worker_memory_mb"] = [memory_mb(pid) for pid in workers]
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            procs.stop(proc, timeout=30)
     return results, worker_rss
