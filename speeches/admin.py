@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Event, Organization, Paragraph, Person, SourceFile, Speech
+from .models import ArchiveStamp, Event, Organization, Paragraph, Person, SourceFile, Speech
 from .services import split_paragraphs
 
 
@@ -159,4 +159,20 @@ class SourceFileAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SourceFile._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ArchiveStamp)
+class ArchiveStampAdmin(admin.ModelAdmin):
+    """Read-only: the stamp is set by signals whenever public content changes."""
+
+    list_display = ["changed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

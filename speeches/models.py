@@ -167,8 +167,7 @@ class Speech(models.Model):
         db_index=True,
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    # Indexed: the newest updated_at stamps the archive's version for page caches.
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = SpeechQuerySet.as_manager()
 
@@ -316,3 +315,24 @@ class SourceFile(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:speeches_sourcefile_change", args=[self.pk])
+
+
+class ArchiveStamp(models.Model):
+    """One row that changes whenever anything a public page shows changes.
+
+    Readers' page caches are keyed by it: one primary-key read per request tells every web
+    process whether its cached pages are still current, renames and deletions included.
+    """
+
+    changed_at = models.DateTimeField(_("最后变更时间"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("档案版本")
+        verbose_name_plural = _("档案版本")
+
+    def __str__(self):
+        return f"{self.changed_at:%Y-%m-%d %H:%M:%S.%f}"
+
+    def get_absolute_url(self):
+        return reverse("speeches:home")

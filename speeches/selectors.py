@@ -3,19 +3,19 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from .models import Event, Organization, Person, Speech, SpeechKind, SpeechStatus
+from .models import ArchiveStamp, Event, Organization, Person, Speech, SpeechKind, SpeechStatus
 
 _PUBLISHED = Q(speeches__status=SpeechStatus.PUBLISHED)
 
 
 def archive_version():
-    """Changes whenever any speech is added, edited, published, unpublished or deleted."""
-    stamp = Speech.objects.aggregate(newest=Max("updated_at"), n=Count("pk"))
-    return f"{stamp['n']}-{stamp['newest'].timestamp() if stamp['newest'] else 0}"
+    """Changes whenever anything a public page shows is added, edited or deleted."""
+    stamp = ArchiveStamp.objects.filter(pk=1).values_list("changed_at", flat=True).first()
+    return stamp.timestamp() if stamp else 0
 
 
 def published_speeches():

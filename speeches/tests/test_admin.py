@@ -14,7 +14,15 @@ def admin_client(client):
 
 
 def test_every_model_has_a_working_admin(admin_client, seed):
-    for name in ["organization", "person", "event", "speech", "paragraph", "sourcefile"]:
+    for name in [
+        "organization",
+        "person",
+        "event",
+        "speech",
+        "paragraph",
+        "sourcefile",
+        "archivestamp",
+    ]:
         listing = admin_client.get(f"/admin/speeches/{name}/")
         assert listing.status_code == 200, name
     assert "周宇" in admin_client.get("/admin/speeches/speech/").content.decode()

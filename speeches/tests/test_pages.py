@@ -208,3 +208,13 @@ def test_readers_see_a_change_on_the_next_request_despite_the_page_cache(client,
     assert later.title in client.get("/").content.decode()
     later.delete()
     assert later.title not in client.get("/").content.decode()
+
+
+def test_renaming_an_event_shows_on_cached_pages_at_once(client, seed):
+    url = f"/speeches/{seed.pk}/"
+    assert "2024 上海国际轴承峰会" in client.get(url).content.decode()
+    event = seed.event
+    event.name = "2024 上海国际轴承峰会（第十届）"
+    event.save()
+    assert "2024 上海国际轴承峰会（第十届）" in client.get(url).content.decode()
+    assert "2024 上海国际轴承峰会（第十届）" in client.get("/").content.decode()

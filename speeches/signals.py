@@ -1,0 +1,20 @@
+"""Bump the archive's version stamp on every change to what public pages show."""
+
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from .models import ArchiveStamp, Event, Organization, Paragraph, Person, Speech
+
+
+def bump_archive_stamp(sender, raw=False, **kwargs):
+    ArchiveStamp.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
+
+
+def connect():
+    for model in (Speech, Paragraph, Person, Organization, Event):
+        post_save.connect(
+            bump_archive_stamp, sender=model, dispatch_uid=f"stamp.save.{model.__name__}"
+        )
+        post_delete.connect(
+            bump_archive_stamp, sender=model, dispatch_uid=f"stamp.del.{model.__name__}"
+        )
