@@ -25,7 +25,8 @@ def cached_for_readers(view):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         version = selectors.archive_version()
-        key = f"page:{request.LANGUAGE_CODE}:{version}:{request.get_full_path()}"
+        # The host is part of the key: pages carry absolute URLs (the citation line).
+        key = f"page:{request.LANGUAGE_CODE}:{version}:{request.get_host()}{request.get_full_path()}"
         cached = cache.get(key)
         if cached is not None:
             return HttpResponse(cached)
