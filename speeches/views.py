@@ -26,7 +26,9 @@ def cached_for_readers(view):
             return view(request, *args, **kwargs)
         version = selectors.archive_version()
         # The host is part of the key: pages carry absolute URLs (the citation line).
-        key = f"page:{request.LANGUAGE_CODE}:{version}:{request.get_host()}{request.get_full_path()}"
+        key = (
+            f"page:{request.LANGUAGE_CODE}:{version}:{request.get_host()}{request.get_full_path()}"
+        )
         cached = cache.get(key)
         if cached is not None:
             return HttpResponse(cached)
