@@ -1,6 +1,7 @@
 """The queue between the site's writes and the one process that writes the search index."""
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,3 +23,6 @@ class IndexTask(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.speech_id}"
+
+    def get_absolute_url(self):
+        return reverse("speeches:speech", args=[self.speech_id])

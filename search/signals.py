@@ -6,7 +6,7 @@ task and a committed one always has one.
 
 from django.db.models.signals import post_delete, post_save
 
-from speeches.models import Event, Organization, Paragraph, Person, Speech
+from speeches.models import Event, Organization, Person, Speech
 
 from .models import IndexAction, IndexTask
 
@@ -25,10 +25,6 @@ def speech_deleted(sender, instance, **kwargs):
     _enqueue(instance.pk, IndexAction.DELETE)
 
 
-def paragraph_changed(sender, instance, raw=False, **kwargs):
-    _enqueue(instance.speech_id, IndexAction.UPDATE)
-
-
 def name_changed(sender, instance, created=False, raw=False, **kwargs):
     """Names are indexed with each speech (speaker:, org:, event: and plain words)."""
     if created:
@@ -39,11 +35,9 @@ def name_changed(sender, instance, created=False, raw=False, **kwargs):
 
 
 def connect():
+    # No paragraph signals: every body change goes through speeches.services, which saves the
+    # speech once (services.touch); a signal per paragraph would queue one task per row.
     post_save.connect(speech_saved, sender=Speech, dispatch_uid="search.speech_saved")
     post_delete.connect(speech_deleted, sender=Speech, dispatch_uid="search.speech_deleted")
-    post_save.connect(paragraph_changed, sender=Paragraph, dispatch_uid="search.paragraph_saved")
-    post_delete.connect(
-        paragraph_changed, sender=Paragraph, dispatch_uid="search.paragraph_deleted"
-    )
     for model in (Person, Organization, Event):
         post_save.connect(name_changed, sender=model, dispatch_uid=f"search.{model.__name__}")

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from .models import ArchiveStamp, Event, Organization, Paragraph, Person, Speech
+from .models import ArchiveStamp, Event, Organization, Person, Speech
 
 
 def bump_archive_stamp(sender, raw=False, **kwargs):
@@ -11,7 +11,8 @@ def bump_archive_stamp(sender, raw=False, **kwargs):
 
 
 def connect():
-    for model in (Speech, Paragraph, Person, Organization, Event):
+    # Paragraph changes reach here as one save of their speech (services.touch), not per row.
+    for model in (Speech, Person, Organization, Event):
         post_save.connect(
             bump_archive_stamp, sender=model, dispatch_uid=f"stamp.save.{model.__name__}"
         )

@@ -232,6 +232,27 @@ def test_publish_unpublish_delete_follow_the_queue(seed):
     assert check().total == 0
 
 
+def test_a_body_change_queues_one_task_however_many_paragraphs(seed):
+    from search.models import IndexTask
+
+    drain()
+    services.replace_paragraphs(speech=seed, texts=[f"第{n}段，风电齿轮箱。" for n in range(50)])
+    assert IndexTask.objects.count() == 1
+    drain()
+    assert ids("风电齿轮箱") == [seed.pk]
+
+
+def test_a_paragraph_edited_in_the_admin_is_searchable(seed, admin_client):
+    paragraph = seed.paragraphs.get(position=8)
+    response = admin_client.post(
+        f"/admin/speeches/paragraph/{paragraph.pk}/change/",
+        {"speech": seed.pk, "position": 8, "text": "预祝风电齿轮箱论坛圆满成功！"},
+    )
+    assert response.status_code == 302
+    drain()
+    assert ids("风电齿轮箱论坛") == [seed.pk]
+
+
 def test_renaming_a_speaker_reindexes_their_speeches(seed):
     seed.speaker.name = "周新宇"
     seed.speaker.save()
