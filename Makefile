@@ -10,10 +10,12 @@ export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt $(wildcard package-lock.json)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	@# axe-core for the accessibility tests; without npm those tests skip (fail in CI).
+	if [ -f package-lock.json ] && command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund; fi
 	touch $@
 
 setup: install
