@@ -38,11 +38,12 @@ def seed_path():
 
 
 @pytest.fixture(scope="session")
-def chromium_paths():
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    need(browser and driver, "Debian's chromium and chromium-driver are not installed")
-    return browser, driver
+def chromium_path():
+    """Debian's Chromium, which Playwright drives (no `playwright install` download)."""
+    debian = Path("/usr/bin/chromium")
+    browser = str(debian) if debian.exists() else shutil.which("chromium")
+    need(browser, "Debian's chromium is not installed (apt-get install chromium)")
+    return browser
 
 
 @pytest.fixture(autouse=True)

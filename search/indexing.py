@@ -6,7 +6,9 @@ holds the backend's file lock, and each speech's state is read from the database
 lock is held, so a slower writer can never overwrite a newer state with an older one.
 """
 
+import ctypes
 import os
+import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from .backend import WRITER_OPTIONS, exclusive_file_lock, field_postings, prepar
 from .models import IndexAction, IndexTask
 
 BATCH = 200
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def backend():
@@ -126,7 +129,9 @@ def _tokenized_batches(ids, workers, size=25):
         return
     # Children must open their own database connections.
     db_connections.close_all()
-    with ProcessPoolExecutor(max_workers=workers, initializer=close_old_connections) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
         pending = deque()
         for chunk in chunks:
             pending.append(pool.submit(_prepare_and_tokenize, chunk))
@@ -135,6 +140,19 @@ def _tokenized_batches(ids, workers, size=25):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _start_worker(parent_pid):
+    """A tokenizer worker dies with the rebuild that forked it: a SIGKILLed rebuild must not
+    leave idle workers holding memory and database connections."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the workers end with their task queue
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    close_old_connections()
 
 
 def _prepare_and_tokenize(chunk):

@@ -83,9 +83,12 @@ def _labels(term):
 
 
 def clean(raw):
-    """Control characters go (line breaks become spaces); the length is capped."""
-    text = "".join(_clean_char(ch) for ch in (raw or ""))
-    return text[:MAX_QUERY_CHARS], len(text) > MAX_QUERY_CHARS
+    """Control characters go (line breaks become spaces); the length is capped. Only a bounded
+    prefix of what was sent is read, however long it is."""
+    raw = raw or ""
+    text = "".join(_clean_char(ch) for ch in raw[: 2 * MAX_QUERY_CHARS])
+    truncated = len(text) > MAX_QUERY_CHARS or len(raw) > 2 * MAX_QUERY_CHARS
+    return text[:MAX_QUERY_CHARS], truncated
 
 
 def _clean_char(ch):

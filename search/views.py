@@ -1,13 +1,16 @@
 """The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
 
-from django.core.paginator import Paginator
+from django.conf import settings
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from config.security import BoundedPaginator, bounded_page_number, max_pages
+
 from . import results
+from .query import MAX_QUERY_CHARS
 from .results import FACETS, SORTS, Selection
 
 FACET_TITLES = {
@@ -23,6 +26,7 @@ SUGGESTION_TEXT = {
     "substring": _("去掉引号，按字串检索"),
     "unfiltered": _("去掉筛选条件"),
 }
+TRUNCATED_NOTICE = _("检索词过长，只用了前 %(n)d 个字。")
 
 
 class _Counted:
@@ -42,11 +46,11 @@ class _Counted:
 
 
 def _request_args(request):
-    page = request.GET.get("page", "1")
     sort = request.GET.get("sort", "relevance")
     return {
         "q": request.GET.get("q", ""),
-        "page": int(page) if page.isdigit() and len(page) < 6 else 1,
+        # Within the result window: ranking page 999 means scoring 20,000 matches.
+        "page": bounded_page_number(request.GET.get("page"), settings.ARCHIVE_PAGE_SIZE),
         "sort": sort if sort in SORTS else "relevance",
         "selection": Selection.from_params(request.GET),
     }
@@ -67,7 +71,7 @@ def _link(request, **changes):
 def search_page(request):
     args = _request_args(request)
     outcome = results.search(**args)
-    page = Paginator(_Counted(outcome), outcome.page_size).get_page(outcome.page)
+    page = BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page)
     facets = [
         {
             "name": name,
@@ -119,7 +123,9 @@ def search_api(request):
             "tokens": outcome.query.tokens,
             "count": outcome.count,
             "page": outcome.page,
-            "num_pages": outcome.num_pages,
+            "num_pages": min(outcome.num_pages, max_pages(outcome.page_size)),
+            "query_truncated": outcome.query.truncated,
+            "notice": TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS} if outcome.query.truncated else "",
             "sort": args["sort"],
             "results": [
                 {

@@ -1,9 +1,15 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .importing.selectors import SHA256, original_path
 from .models import ArchiveStamp, Event, Organization, Paragraph, Person, SourceFile, Speech
 from .services import split_paragraphs
 
@@ -105,11 +111,6 @@ class SpeechAdmin(admin.ModelAdmin):
         return [
             path("import/", wrap(views.upload), name="speeches_speech_import"),
             path("import/save/", wrap(views.save), name="speeches_speech_import_save"),
-            path(
-                "source/<int:pk>/download/",
-                wrap(views.download),
-                name="speeches_sourcefile_download",
-            ),
             *super().get_urls(),
         ]
 
@@ -153,13 +154,52 @@ class ParagraphAdmin(admin.ModelAdmin):
 
 @admin.register(SourceFile)
 class SourceFileAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "size", "encoding", "uploaded_by", "uploaded_at", "speech"]
+    list_display = [
+        "original_name",
+        "size",
+        "encoding",
+        "uploaded_by",
+        "uploaded_at",
+        "speech",
+        "download_link",
+    ]
     list_filter = ["encoding"]
     search_fields = ["original_name", "sha256"]
-    readonly_fields = [f.name for f in SourceFile._meta.fields]
+    readonly_fields = [f.name for f in SourceFile._meta.fields] + ["download_link"]
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        download = self.admin_site.admin_view(self.download)
+        return [
+            path("<int:pk>/download/", download, name="speeches_sourcefile_download"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("原始文件"))
+    def download_link(self, obj):
+        url = reverse("admin:speeches_sourcefile_download", args=[obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, _("下载"))
+
+    def download(self, request, pk):
+        """The original bytes, as an attachment only: an upload is never rendered by the browser."""
+        source = get_object_or_404(SourceFile, pk=pk)
+        if not self.has_view_permission(request, source):
+            raise PermissionDenied
+        path = original_path(sha256=source.sha256) if SHA256.fullmatch(source.sha256) else None
+        if path is None or not path.is_file():
+            raise Http404(_("原始文件不在存储中。"))
+        response = FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=source.original_name,
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 @admin.register(ArchiveStamp)

@@ -7,8 +7,7 @@ MEDIA_ROOT), so the preview step never holds the only copy of anything.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,10 +19,9 @@ from .importing.selectors import (
     find_event,
     find_organization,
     find_person,
-    original_path,
     read_original,
 )
-from .models import SourceFile, SpeechKind, SpeechStatus
+from .models import SpeechKind, SpeechStatus
 
 PASTED_NAME = "粘贴文本.txt"
 WIDE = forms.TextInput(attrs={"size": 60})
@@ -277,13 +275,3 @@ class ImportViews:
             request, _("同样的文件已经导入过，对应讲稿《%(title)s》。") % {"title": speech.title}
         )
         return redirect("admin:speeches_speech_change", speech.pk)
-
-    def download(self, request, pk):
-        """The original bytes of an upload, for staff who may see speeches."""
-        if not self.admin.has_view_permission(request):
-            raise PermissionDenied
-        source = get_object_or_404(SourceFile, pk=pk)
-        path = original_path(sha256=source.sha256)
-        if not path.is_file():
-            raise Http404(_("原始文件不在存储中。"))
-        return FileResponse(path.open("rb"), as_attachment=True, filename=source.original_name)

@@ -164,16 +164,22 @@ def organizations_with_counts():
     )
 
 
+# Readers see an event, person or organization only through a published address: one named
+# only by drafts is not public yet.
 def get_event(*, pk):
-    return get_object_or_404(Event.objects.select_related("organizer"), pk=pk)
+    return get_object_or_404(_public(Event.objects.select_related("organizer")), pk=pk)
 
 
 def get_person(*, pk):
-    return get_object_or_404(Person, pk=pk)
+    return get_object_or_404(_public(Person.objects), pk=pk)
 
 
 def get_organization(*, pk):
-    return get_object_or_404(Organization, pk=pk)
+    return get_object_or_404(_public(Organization.objects), pk=pk)
+
+
+def _public(queryset):
+    return queryset.filter(speeches__in=Speech.objects.published()).distinct()
 
 
 def person_positions(*, person):

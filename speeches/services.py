@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
-from .importing.decoding import check_filename, decode_upload
+from .importing.decoding import clean_filename, decode_upload
 from .importing.errors import TranscriptImportError
 from .importing.parsing import (
     ParsedTranscript,
@@ -114,7 +115,7 @@ def import_transcript(
     plus "paragraphs" and "headings" for a body corrected by staff). Identical
     bytes are never imported twice: the result names the existing speech.
     """
-    check_filename(filename)
+    filename = clean_filename(filename)
     digest = hashlib.sha256(data).hexdigest()
     known = find_source_file(sha256=digest)
     if known and known.speech_id:
@@ -224,13 +225,23 @@ def preview_import(*, data, filename):
 
 
 def store_original(*, data, sha256):
-    """Keep the uploaded bytes under MEDIA_ROOT; returns the path relative to it."""
+    """Keep the uploaded bytes under MEDIA_ROOT; returns the path relative to it.
+
+    The path comes from the digest alone, never from the uploaded file's name.
+    """
     target = original_path(sha256=sha256)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        os.replace(partial, target)
+        # A temporary name of its own: two uploads of the same bytes at once must not write
+        # into one partial file, nor move it away from under each other.
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            with open(partial, "xb") as file:
+                file.write(data)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     return target.relative_to(settings.MEDIA_ROOT).as_posix()
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .feeds import LatestSpeechesAtomFeed, LatestSpeechesFeed
 
 app_name = "speeches"
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_detail, name="person"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization"),
     path("years/<int:year>/", views.year_detail, name="year"),
+    path("feeds/latest/", LatestSpeechesFeed(), name="feed_rss"),
+    path("feeds/latest.atom", LatestSpeechesAtomFeed(), name="feed_atom"),
     path("api/v1/speeches", views.api_speech_list, name="api_list"),
     path("api/v1/speeches/<int:pk>", views.api_speech_detail, name="api_speech"),
 ]

@@ -2,11 +2,12 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+
+from config.security import BoundedPaginator
 
 from . import selectors
 
@@ -41,7 +42,9 @@ def cached_for_readers(view):
 
 
 def _page(request, queryset):
-    return Paginator(queryset, settings.ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Pages end at ARCHIVE_MAX_RESULTS: a deeper OFFSET costs much and filters reach the rest.
+    paginator = BoundedPaginator(queryset, settings.ARCHIVE_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
 
 
 @require_GET
@@ -206,7 +209,9 @@ def api_speech_detail(request, pk):
 
 @require_GET
 def api_speech_list(request):
-    paginator = Paginator(selectors.published_speeches().by_date(), settings.ARCHIVE_PAGE_SIZE)
+    paginator = BoundedPaginator(
+        selectors.published_speeches().by_date(), settings.ARCHIVE_PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
 
     def link(number):

@@ -28,7 +28,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -36,6 +38,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its 429 answers still get every header above.
+    "config.security.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -62,6 +66,8 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'archive.sqlite3'}",
         conn_max_age=60,
+        # A connection that died while idle (database restart) is replaced, not answered 503 once.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -109,8 +115,27 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
+    },
+    # Rate-limit and login-failure counters: every worker process must see the same counts, and
+    # files keep these per-request writes off SQLite's write lock. Several machines: memcached/redis.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "throttle"),
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
 }
+
+# Security and cost bounds (config/security.py, config/throttle.py). A rate is "requests/seconds";
+# "0" turns it off. Behind a reverse proxy every client has the proxy's address: set
+# ARCHIVE_TRUST_X_FORWARDED_FOR=1 there (and only there), with the proxy replacing that header.
+ARCHIVE_SEARCH_RATE = os.environ.get("ARCHIVE_SEARCH_RATE", "60/60")
+ARCHIVE_LOGIN_RATE = os.environ.get("ARCHIVE_LOGIN_RATE", "5/900")
+ARCHIVE_TRUST_X_FORWARDED_FOR = os.environ.get("ARCHIVE_TRUST_X_FORWARDED_FOR", "") == "1"
+ARCHIVE_MAX_RESULTS = int(os.environ.get("ARCHIVE_MAX_RESULTS", 1000))
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 HAYSTACK_CONNECTIONS = {
     "default": {

@@ -22,3 +22,14 @@ HAYSTACK_CONNECTIONS = {
         "PATH": tempfile.mkdtemp(prefix="archive-test-index-"),
     }
 }
+
+# Rate limits off, so the suite and load tests are never refused; the security tests turn them
+# on. Counters go to a directory of this run's own, never to var/.
+ARCHIVE_SEARCH_RATE = "0"
+CACHES = {
+    **CACHES,  # noqa: F405
+    "throttle": {
+        **CACHES["throttle"],  # noqa: F405
+        "LOCATION": tempfile.mkdtemp(prefix="archive-test-throttle-"),
+    },
+}

@@ -2,6 +2,8 @@
 
 import io
 import re
+import struct
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -13,9 +15,18 @@ from .errors import TranscriptImportError
 
 TEXT_EXTENSIONS = {".txt", ".md"}
 EXTENSIONS = TEXT_EXTENSIONS | {".docx", ".pdf"}
-# A .docx is a zip; these bound what unpacking it may cost.
-DOCX_MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+# A .docx is a zip; these bound what unpacking it may cost. Only its markup is unpacked
+# (text needs nothing else), a chunk at a time: ZipFile.read, which python-docx uses,
+# inflates a member's whole stream in one call before cutting it to the size the zip
+# declares, so a member lying about its size would cost its real size in memory.
+DOCX_MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 DOCX_MAX_RATIO = 200
+DOCX_MAX_DIRECTORY_BYTES = 1024 * 1024
+DOCX_MARKUP = (".xml", ".rels")
+INFLATE_CHUNK = 64 * 1024
+END_OF_DIRECTORY = struct.Struct("<4s4H2LH")
+# Longer names do not fit SourceFile.original_name (and no file system takes them either).
+MAX_FILENAME_CHARS = 255
 BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe", "utf-16"),
@@ -33,12 +44,32 @@ class DecodedFile:
     encoding: str
 
 
+def clean_filename(filename):
+    """The name to record for an upload: checked as check_filename does, cut to fit the record.
+
+    Originals are stored by their SHA-256, never under this name; it is only ever shown.
+    """
+    check_filename(filename)
+    name = filename.strip()
+    if len(name) <= MAX_FILENAME_CHARS:
+        return name
+    suffix = PurePath(name).suffix
+    return name[: MAX_FILENAME_CHARS - len(suffix)] + suffix
+
+
 def check_filename(filename):
     """Return the file's lower-case extension; refuse names that could escape a folder."""
     name = filename or ""
-    if not name.strip() or "/" in name or "\\" in name or ".." in name or "\x00" in name:
+    if (
+        not name.strip()
+        or "/" in name
+        or "\\" in name
+        or ".." in name
+        or any(unicodedata.category(c) == "Cc" for c in name)
+    ):
         raise TranscriptImportError(
-            _("文件名“%(name)s”不可用：不能为空，也不能含有路径分隔符或“..”。") % {"name": name}
+            _("文件名“%(name)s”不可用：不能为空，不能含有控制字符，也不能含有路径分隔符或“..”。")
+            % {"name": _printable(name)}
         )
     extension = PurePath(name).suffix.lower()
     if extension not in EXTENSIONS:
@@ -128,21 +159,24 @@ def _checked(text, encoding, data):
     return DecodedFile(text, encoding)
 
 
+def _printable(name, limit=80):
+    """A refused name as it can be shown in a message: control characters made visible."""
+    shown = "".join(c if unicodedata.category(c) != "Cc" else "\ufffd" for c in name)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
 def _docx_text(data):
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise TranscriptImportError(_("这个 .docx 文件已损坏：它不是 Word 文档应有的 zip 格式。"))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-    if unpacked > DOCX_MAX_UNPACKED_BYTES or unpacked > DOCX_MAX_RATIO * len(data):
-        raise TranscriptImportError(
-            _("这个 .docx 解压后有 %(size)s 字节，超过了允许的大小，拒绝读取。")
-            % {"size": f"{unpacked:,}"}
-        )
+    _check_zip_directory(data)
     import docx
 
     try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as error:  # python-docx raises many types for a malformed package
+        # python-docx only ever sees the copy whose markup was inflated here under the bound.
+        document = docx.Document(_bounded_markup(data))
+    except TranscriptImportError:
+        raise
+    except Exception as error:  # zipfile and python-docx raise many types for a malformed file
         raise TranscriptImportError(
             _("无法读取这个 .docx 文件：%(error)s") % {"error": error}
         ) from error
@@ -151,6 +185,78 @@ def _docx_text(data):
     if not text.strip():
         raise TranscriptImportError(_("这个 .docx 文件里没有文字。"))
     return text
+
+
+def _check_zip_directory(data):
+    """Refuse a zip whose directory alone would cost much to read (zipfile reads it whole).
+
+    Finds the end record as zipfile does: at the very end, else within the last 64 KiB.
+    """
+    at = len(data) - END_OF_DIRECTORY.size
+    if not (data[at : at + 4] == b"PK\x05\x06" and data[-2:] == b"\x00\x00"):
+        at = data.rfind(b"PK\x05\x06", max(0, len(data) - END_OF_DIRECTORY.size - 0xFFFF))
+    fields = (
+        END_OF_DIRECTORY.unpack_from(data, at)
+        if 0 <= at <= len(data) - END_OF_DIRECTORY.size
+        else None
+    )
+    # A Zip64 locator just before the end record: not written for any real Word document.
+    zip64 = at >= 20 and data[at - 20 : at - 16] == b"PK\x06\x07"
+    if fields is None or zip64 or fields[5] > DOCX_MAX_DIRECTORY_BYTES:
+        raise TranscriptImportError(
+            _("这个 .docx 的 zip 目录异常（条目过多或格式不对），拒绝读取。")
+        )
+
+
+def _bounded_markup(data):
+    """A stream of a copy of the package whose markup was inflated under the bound.
+
+    Other parts (images, embedded files) become empty entries: python-docx expects every
+    part to exist but reads no text from them.
+    """
+    limit = min(DOCX_MAX_UNPACKED_BYTES, DOCX_MAX_RATIO * len(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as copy:
+        # Last entry wins for a repeated name, as in zipfile's own lookups.
+        members = {info.filename: info for info in source.infolist()}.values()
+        markup = {id(i) for i in members if i.filename.lower().endswith(DOCX_MARKUP)}
+        declared = sum(i.file_size for i in members if id(i) in markup)
+        if declared > limit:
+            raise _too_big(declared)
+        inflated = 0
+        for info in members:
+            with copy.open(info.filename, "w") as target:
+                if id(info) in markup:
+                    inflated += _inflate(source, info, target, budget=limit - inflated)
+    out.seek(0)
+    return out
+
+
+def _too_big(size):
+    return TranscriptImportError(
+        _("这个 .docx 解压后有 %(size)s 字节，超过了允许的大小，拒绝读取。") % {"size": f"{size:,}"}
+    )
+
+
+def _inflate(archive, info, target, *, budget):
+    """Copy one member a chunk at a time, refusing it once it outgrows `budget` bytes."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # zipfile inflates bzip2 and LZMA members without an output bound; Word uses neither.
+        raise TranscriptImportError(_("这个 .docx 使用了 Word 不用的压缩方式，拒绝读取。"))
+    size = 0
+    with archive.open(info) as member:
+        while chunk := member.read(INFLATE_CHUNK):
+            size += len(chunk)
+            if size > budget:
+                raise TranscriptImportError(
+                    _(
+                        "这个 .docx 解压后超过了允许的大小（%(mb)d MB，且不超过文件本身的 "
+                        "%(ratio)d 倍），拒绝读取。"
+                    )
+                    % {"mb": DOCX_MAX_UNPACKED_BYTES // 2**20, "ratio": DOCX_MAX_RATIO}
+                )
+            target.write(chunk)
+    return size
 
 
 def _pdf_text(data):

@@ -176,6 +176,7 @@ def test_identical_bytes_lead_to_the_existing_speech(editor, client, seed_path):
 
 def test_staff_can_download_the_original(editor, client, seed_path):
     client.post(SAVE, {**review_data(upload(client, seed_path.read_bytes())), "_draft": "1"})
+    editor.user_permissions.add(Permission.objects.get(codename="view_sourcefile"))
     source = SourceFile.objects.get()
     url = reverse("admin:speeches_sourcefile_download", args=[source.pk])
     response = client.get(url)

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 
 from speeches.models import DatePrecision, SpeechStatus
 
@@ -68,6 +69,24 @@ def test_unknown_ids_and_drafts_are_real_404_pages(client, seed):
         assert response.status_code == 404, url
         assert "未找到页面" in response.content.decode()
         assert "未发布的草稿" not in response.content.decode()
+
+
+def test_people_events_and_organizations_named_only_by_drafts_are_not_public(client, seed):
+    draft = make_speech(
+        status=SpeechStatus.DRAFT,
+        speaker="未公开讲者",
+        event="未公开会议",
+        organization="未公开机构",
+    )
+    pages = [
+        f"/people/{draft.speaker.pk}/",
+        f"/events/{draft.event.pk}/",
+        f"/organizations/{draft.organization.pk}/",
+    ]
+    assert [client.get(url).status_code for url in pages] == [404, 404, 404]
+    draft.status = SpeechStatus.PUBLISHED
+    draft.save()
+    assert [client.get(url).status_code for url in pages] == [200, 200, 200]
 
 
 def test_drafts_never_appear_in_lists(client, seed):
@@ -170,7 +189,7 @@ def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_pa
         data=seed_path.read_bytes(), filename="seed.txt", status="published"
     )
     url = f"/speeches/{result.speech.pk}/"
-    download = f"/admin/speeches/speech/source/{result.source_file.pk}/download/"
+    download = reverse("admin:speeches_sourcefile_download", args=[result.source_file.pk])
     assert download not in client.get(url).content.decode()
     User.objects.create_superuser("boss", password="pw-123456789")
     client.login(username="boss", password="pw-123456789")

@@ -1,0 +1,118 @@
+"""Response headers, per-client rate limits and bounded paging: what keeps the public site cheap to
+serve and hard to abuse. Settings: ARCHIVE_SEARCH_RATE, ARCHIVE_TRUST_X_FORWARDED_FOR,
+ARCHIVE_MAX_RESULTS (see config/settings/base.py)."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import throttle
+from .throttle import client_id, parse_rate
+
+# No inline script anywhere: every script is a file under /static/, so an injected <script> or
+# on…= attribute does not run. Django's admin puts a <style> block in some pages, and style
+# cannot run code, so the admin alone also allows inline styles.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self'",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+ADMIN_CSP = {**CSP, "style-src": "'self' 'unsafe-inline'"}
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+# The expensive reads: a full-text search, and the API that scripts page through.
+RATE_LIMITED_PREFIXES = ("/search/", "/api/")
+
+
+def _policy(directives):
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response. The other headers
+    (nosniff, Referrer-Policy, COOP, X-Frame-Options) come from Django's own middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.public = _policy(CSP)
+        self.admin = _policy(ADMIN_CSP)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        is_admin = request.path_info.startswith("/admin/")
+        response.headers.setdefault(
+            "Content-Security-Policy", self.admin if is_admin else self.public
+        )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class RateLimitMiddleware:
+    """At most ARCHIVE_SEARCH_RATE requests per client to search and the API; then 429."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rate = parse_rate(settings.ARCHIVE_SEARCH_RATE)
+        if rate and request.path_info.startswith(RATE_LIMITED_PREFIXES):
+            retry_after = throttle.hit("search", client_id(request), *rate)
+            if retry_after:
+                return too_many_requests(request, retry_after)
+        return self.get_response(request)
+
+
+def too_many_requests(request, retry_after):
+    message = _("请求过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": retry_after}
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": message, "retry_after": retry_after},
+            status=429,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def max_pages(per_page):
+    """How many pages of `per_page` fit in the result window ARCHIVE_MAX_RESULTS."""
+    return max(1, settings.ARCHIVE_MAX_RESULTS // per_page)
+
+
+class BoundedPaginator(Paginator):
+    """Numbers only the pages within ARCHIVE_MAX_RESULTS: a deep page costs a large OFFSET (or
+    a deep ranking) and serves no reader; filters and sorting reach the rest. The count stays
+    true, and a page past the window or the end is answered with the last allowed page."""
+
+    @property
+    def num_pages(self):
+        return min(super().num_pages, max_pages(self.per_page))
+
+
+def bounded_page_number(value, per_page):
+    """A ?page= value as a page number within the result window (1 if it is not a number)."""
+    text = str(value or "")
+    number = int(text) if text.isdigit() and len(text) < 10 else 1
+    return min(max(1, number), max_pages(per_page))
