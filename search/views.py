@@ -103,6 +103,7 @@ def search_page(request):
             "sort_links": {s: _link(request, sort=s) for s in SORTS},
             "suggestions": suggestions,
             "querystring": params.urlencode(),
+            "window": settings.ARCHIVE_MAX_RESULTS,
         },
     )
 

@@ -88,7 +88,9 @@ def test_search_pages_stop_at_the_result_window(bearings, settings):
     assert len(data["results"]) == 1
     html = client.get("/search/", {"q": "轴承", "page": "999999"}).content.decode()
     assert "第 2 / 2 页" in html and 'rel="next"' not in html and "共 4 篇" in html
+    assert "只列出前 2 篇" in html
     first = client.get("/search/", {"q": "轴承"}).content.decode()
+    assert "只列出前" not in first
     assert 'rel="next" href="?q=%E8%BD%B4%E6%89%BF&amp;page=2"' in first
 
 

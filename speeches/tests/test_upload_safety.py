@@ -180,6 +180,16 @@ def test_over_the_limit_is_refused_by_the_admin_and_nothing_is_kept(
     assert "文件太大" not in boss.post(UPLOAD, **multipart("ok.txt", TEXT)).content.decode()
 
 
+def test_a_request_over_django_s_own_limit_gets_a_chinese_page(media, tmp_path, boss, settings):
+    # Pasted text is form data: past DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses it before our view.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    before = Speech.objects.count()
+    response = boss.post(UPLOAD, {"text": "轴承" * 1000})
+    assert response.status_code == 400
+    assert "请求无法处理" in response.content.decode()
+    assert Speech.objects.count() == before and files_under(tmp_path) == set()
+
+
 def test_over_the_limit_is_refused_by_the_service_and_nothing_is_kept(media, tmp_path, small_limit):
     for dry_run in (True, False):
         with pytest.raises(TranscriptImportError, match="文件太大"):
