@@ -48,8 +48,28 @@ def chromium_path():
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(settings, tmp_path):
-    """Uploads and cached pages of one test never leak into another's."""
-    from django.core.cache import cache
+    """Uploads, cached pages and rate counters of one test never leak into another's."""
+    from django.core.cache import caches
 
     settings.MEDIA_ROOT = tmp_path / "uploads"
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
+
+
+def point_index_at(path):
+    from haystack import connections
+
+    connections.connections_info["default"]["PATH"] = str(path)
+    return connections.reload("default")
+
+
+@pytest.fixture
+def search_index(tmp_path):
+    """An empty index of this test's own. haystack opens its backend per thread from
+    connections_info, so a live server's threads search this index too."""
+    from haystack import connections
+
+    old = connections.connections_info["default"]["PATH"]
+    point_index_at(tmp_path / "whoosh_index")
+    yield
+    point_index_at(old)

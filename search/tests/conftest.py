@@ -1,23 +1,14 @@
 import pytest
 from django.core.management import call_command
-from haystack import connections
 
 from search.indexing import drain
 from speeches.models import Speech
 
 
-def point_index_at(path):
-    connections.connections_info["default"]["PATH"] = str(path)
-    return connections.reload("default")
-
-
 @pytest.fixture
-def search_index(db, tmp_path):
-    """An empty index of this test's own, filled by draining the queue (as the indexer does)."""
-    old = connections.connections_info["default"]["PATH"]
-    point_index_at(tmp_path / "whoosh_index")
-    yield
-    point_index_at(old)
+def search_index(db, search_index):
+    """The project-wide empty index (conftest.py), with a database; filled by drain()."""
+    return search_index
 
 
 @pytest.fixture

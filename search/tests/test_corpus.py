@@ -7,14 +7,13 @@ import random
 import pytest
 from whoosh import query as wq
 
+from conftest import point_index_at
 from search import indexing, results
 from search.analysis import CJK_RUN, query_grams
 from search.models import IndexTask
 from search.query import parse
 from speeches.models import Event, Paragraph, Person, Speech, SpeechKind, SpeechStatus
 from speeches.services import replace_paragraphs, split_paragraphs
-
-from .conftest import point_index_at
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 

@@ -4,7 +4,6 @@ never a draft."""
 import datetime
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 
 from search.indexing import drain
@@ -14,13 +13,6 @@ from speeches.models import SpeechStatus
 from speeches.tests.factories import make_speech
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    caches["throttle"].clear()
-    yield
-    caches["throttle"].clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
-from haystack import connections
 from playwright.sync_api import sync_playwright
 
 from conftest import need
@@ -113,20 +112,6 @@ def page(new_context):
 @pytest.fixture
 def shot(request):
     return Screenshots(request.node.name)
-
-
-@pytest.fixture
-def search_index(transactional_db, tmp_path):
-    # haystack opens its backend once per thread from connections_info, and the live server's
-    # handler threads serve the connections of this test's own browser context, so the server
-    # searches this test's index too.
-    info = connections.connections_info["default"]
-    old = info["PATH"]
-    info["PATH"] = str(tmp_path / "whoosh_index")
-    connections.reload("default")
-    yield
-    info["PATH"] = old
-    connections.reload("default")
 
 
 def run_indexer():

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
@@ -25,13 +24,6 @@ from .factories import make_speech
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-correct-horse-battery"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    caches["throttle"].clear()
-    yield
-    caches["throttle"].clear()
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import zlib
 
 import docx
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from speeches import services
@@ -71,14 +70,6 @@ def multipart(filename, data):
     ).encode() + data
     body += f"\r\n--{boundary}--\r\n".encode()
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
-
-
-@pytest.fixture
-def boss():
-    User.objects.create_superuser("boss", password="pw-123456789")
-    client = Client()
-    client.login(username="boss", password="pw-123456789")
-    return client
 
 
 def review_data(response, **changes):

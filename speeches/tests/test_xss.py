@@ -10,11 +10,8 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
-from haystack import connections
 
 from speeches.models import SourceFile, Speech
 
@@ -98,26 +95,6 @@ def assert_inert(text, *, where, shown=True):
 def test_the_check_catches_live_markup(html):
     with pytest.raises(AssertionError):
         assert_inert(html, where="a page with live markup")
-
-
-@pytest.fixture
-def search_index(tmp_path):
-    """An index of this test's own, filled by draining the queue as the indexer does."""
-    info = connections.connections_info["default"]
-    old = info["PATH"]
-    info["PATH"] = str(tmp_path / "whoosh_index")
-    connections.reload("default")
-    yield
-    info["PATH"] = old
-    connections.reload("default")
-
-
-@pytest.fixture
-def boss():
-    User.objects.create_superuser("boss", password="pw-123456789")
-    client = Client()
-    client.login(username="boss", password="pw-123456789")
-    return client
 
 
 def upload(client, data=TRANSCRIPT, name=FILENAME):
