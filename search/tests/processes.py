@@ -414,6 +414,66 @@ def _close(*sockets):
         sock.close()
 
 
+# A web worker frozen and killed in the middle of a request --------------------------------
+
+
+def socket_owners(pids, *, port, peer_port):
+    """Which of `pids` hold the accepted TCP connection from `peer_port` to their `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(end.rsplit(":", 1)[1], 16) for end in fields[1:3])
+            if (local, remote) == (port, peer_port):
+                inodes.add(f"socket:[{fields[9]}]")
+    owners = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                owners.append(pid)
+    return owners
+
+
+@contextlib.contextmanager
+def frozen(pids):
+    """SIGSTOP these processes for the block, so that none can finish what it is doing;
+    those still alive afterwards go on (SIGCONT)."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield pids
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+def stuck_write_transaction(env):
+    """With the writers frozen: whether a write transaction is open that cannot commit now.
+
+    SQLite: the frozen writer holds the write lock, and only it could commit. PostgreSQL: the
+    backend must wait for its frozen client ('idle in transaction'); a backend still running
+    a statement may be running the COMMIT the client sent just before it froze.
+    """
+    if sqlite_path(env) is not None:
+        return writer_in_transaction(env)
+
+    def states():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT state FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+            )
+            return [state for (state,) in cursor.fetchall()]
+
+    wait_until(
+        lambda: all(s == "idle in transaction" for s in states()),
+        what="the open transaction to wait for its client",
+        interval=0.01,
+    )
+    return bool(states())
+
+
 # Roles, run in a child process against the test's database ------------------------------
 
 
