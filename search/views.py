@@ -5,7 +5,7 @@ from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator, bounded_page_number, max_pages
 
@@ -67,7 +67,7 @@ def _link(request, **changes):
     return "?" + params.urlencode()
 
 
-@require_GET
+@require_safe
 def search_page(request):
     args = _request_args(request)
     outcome = results.search(**args)
@@ -114,7 +114,7 @@ def _query_only(q):
     return params.urlencode()
 
 
-@require_GET
+@require_safe
 def search_api(request):
     args = _request_args(request)
     outcome = results.search(**args)
@@ -150,7 +150,7 @@ def search_api(request):
     )
 
 
-@require_GET
+@require_safe
 def opensearch(request):
     return render(
         request,

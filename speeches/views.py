@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator
 
@@ -47,13 +47,13 @@ def _page(request, queryset):
     return paginator.get_page(request.GET.get("page"))
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def home(request):
     return render(request, "speeches/home.html", selectors.home_summary())
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def speech_list(request):
     filters = selectors.SpeechFilters.from_query(request.GET)
@@ -73,7 +73,7 @@ def speech_list(request):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
@@ -97,7 +97,7 @@ def _listing(request, template, obj, speeches, **extra):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def event_detail(request, pk):
     event = selectors.get_event(pk=pk)
@@ -109,7 +109,7 @@ def event_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def person_detail(request, pk):
     person = selectors.get_person(pk=pk)
@@ -122,7 +122,7 @@ def person_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def organization_detail(request, pk):
     organization = selectors.get_organization(pk=pk)
@@ -134,7 +134,7 @@ def organization_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def year_detail(request, year):
     speeches = selectors.published_speeches().filter(date__year=year)
@@ -143,7 +143,7 @@ def year_detail(request, year):
     return _listing(request, "speeches/year_detail.html", year, speeches)
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def event_list(request):
     return render(
@@ -153,7 +153,7 @@ def event_list(request):
     )
 
 
-@require_GET
+@require_safe
 @cached_for_readers
 def person_list(request):
     return render(
@@ -198,7 +198,7 @@ def _json(data, status=200):
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def api_speech_detail(request, pk):
     try:
         speech = selectors.get_published_speech(pk=pk)
@@ -207,7 +207,7 @@ def api_speech_detail(request, pk):
     return _json(speech_json(request, speech, full=True))
 
 
-@require_GET
+@require_safe
 def api_speech_list(request):
     paginator = BoundedPaginator(
         selectors.published_speeches().by_date(), settings.ARCHIVE_PAGE_SIZE

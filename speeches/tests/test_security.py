@@ -234,6 +234,14 @@ def test_public_pages_take_no_posts(seed):
             assert Client().post(url).status_code == 405, url
 
 
+def test_public_pages_answer_head_requests(seed):
+    # Uptime monitors and link checkers ask with HEAD.
+    for url in public_urls(seed):
+        if not url.startswith("/admin/"):
+            response = Client().head(url)
+            assert response.status_code == 200 and not response.content, url
+
+
 # -- staff login throttle -----------------------------------------------------------------------
 
 
