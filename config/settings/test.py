@@ -1,3 +1,5 @@
+import atexit
+import shutil
 import tempfile
 
 from .base import *  # noqa: F401,F403
@@ -15,21 +17,24 @@ LANGUAGE_CODE = os.environ.get("ARCHIVE_TEST_LANGUAGE", "zh-hans")
 WHITENOISE_USE_FINDERS = True
 
 
-# Search tests never touch var/: each test run gets its own index directory.
+# Tests never touch var/: each run gets a directory of its own for the index and the counters,
+# removed when the run ends.
+_RUN_DIR = tempfile.mkdtemp(prefix="archive-test-")
+atexit.register(shutil.rmtree, _RUN_DIR, ignore_errors=True)
 HAYSTACK_CONNECTIONS = {
     "default": {
         **HAYSTACK_CONNECTIONS["default"],  # noqa: F405
-        "PATH": tempfile.mkdtemp(prefix="archive-test-index-"),
+        "PATH": os.path.join(_RUN_DIR, "index"),
     }
 }
 
 # Rate limits off, so the suite and load tests are never refused; the security tests turn them
-# on. Counters go to a directory of this run's own, never to var/.
+# on.
 ARCHIVE_SEARCH_RATE = "0"
 CACHES = {
     **CACHES,  # noqa: F405
     "throttle": {
         **CACHES["throttle"],  # noqa: F405
-        "LOCATION": tempfile.mkdtemp(prefix="archive-test-throttle-"),
+        "LOCATION": os.path.join(_RUN_DIR, "throttle"),
     },
 }
