@@ -2,8 +2,8 @@
 
 Readers get a Chinese page (JSON under /api/) rendered without touching the database. The
 site serves again as soon as the database is back: Django closes a connection that failed at
-the end of its request, and the next request opens a new one. A worker whose persistent
-connection (CONN_MAX_AGE) died while it was idle answers 503 once before that. The
+the end of its request, and the next request opens a new one; a persistent connection
+(CONN_MAX_AGE) that died while idle is caught by the health check (conn_health_checks). The
 middleware sits before sessions and authentication, which read the database lazily
 (request.user, the session) from inside the views.
 """
