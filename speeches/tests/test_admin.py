@@ -84,3 +84,9 @@ def test_publish_and_unpublish_actions(admin_client, seed):
         "/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]}
     )
     assert Speech.objects.get(pk=seed.pk).status == "published"
+
+
+def test_the_admin_is_titled_for_the_archive(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert "<title>讲稿、讲者与会议活动 | 讲稿库管理</title>" in page
+    assert "Django" not in page.split("<body", 1)[1].split("</header>", 1)[0]
