@@ -109,7 +109,8 @@ def parse(raw):
         negated = not quoted and chunk.startswith(("-", "－")) and len(chunk) > 1
         if negated:
             chunk = chunk[1:].lstrip("-－")
-        if not quoted and _apply_field(query, chunk):
+        # A filter narrows; a minus cannot turn it into an exclusion, so a negated one is dropped.
+        if not quoted and _apply_field(ParsedQuery() if negated else query, chunk):
             continue
         term = _term(chunk, quoted=quoted or negated)
         if term is None or len(query.positive_terms) + len(query.excluded) >= MAX_TERMS:

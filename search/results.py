@@ -5,13 +5,13 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-import opencc
 from django.conf import settings
 from haystack import connections
 from whoosh import query as wq
 from whoosh.matching import WrappingMatcher
 from whoosh.query.spans import SpanNear2
 
+from config.security import max_pages
 from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words, query_grams
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 FACETS = ("year", "kind", "speaker", "organization", "event")
 SORTS = ("relevance", "date")
-MAX_PAGE = 500
 # Exact-match clauses decide what matches; jieba tokens (BM25) mostly decide the order.
 GRAM_BOOST = 0.3
 # Only this many best BM25 matches get the "whole run intact" bonus: it reads positions,
@@ -31,8 +30,6 @@ RERANK = 50
 # Up to about this many matches, scoring them all in one pass beats two passes.
 SCORE_ALL = 2000
 TITLE_BOOST = 2.0
-_s2t = opencc.OpenCC("s2t")
-_t2s = opencc.OpenCC("t2s")
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,7 @@ def backend():
 
 def search(*, q, page=1, sort="relevance", selection=Selection(), page_size=None, facets=True):
     page_size = page_size or settings.ARCHIVE_PAGE_SIZE
-    page = min(max(1, page), MAX_PAGE)
+    page = min(max(1, page), max_pages(page_size))
     searcher = backend().searcher()
     if searcher is None:
         log.warning("no search index yet: run `manage.py rebuild_search_index`")
@@ -230,7 +227,7 @@ def _run(searcher, parts, outcome, *, sort):
                 terms=False,
             )
     scores = {docnum: score for score, docnum in found.top_n} if found is not None else {}
-    outcome.page = min(outcome.page, -(-len(matches) // outcome.page_size))
+    outcome.page = max(1, min(outcome.page, -(-len(matches) // outcome.page_size)))
     start, end = (outcome.page - 1) * outcome.page_size, outcome.page * outcome.page_size
     if sort == "date":
         dates = _columns.get(searcher)["date"]
@@ -473,13 +470,11 @@ def _labels(model, values):
 
 
 def _suggest(outcome, selection):
-    """Queries that might find something: the other script, fewer words, no quotes or filters."""
+    """Queries that might find something: fewer words, no quotes or filters. (The other
+    script is never one: both scripts fold to the same text.)"""
     parsed = outcome.query
     raw = parsed.raw.strip()
     candidates = []
-    other = _s2t.convert(raw) if _t2s.convert(raw) == raw else _t2s.convert(raw)
-    if other != raw:
-        candidates.append(("script", other))
     terms = parsed.positive_terms
     if len(terms) > 1:
         candidates += [("fewer", t.text) for t in terms]

@@ -21,7 +21,6 @@ FACET_TITLES = {
     "event": _("会议活动"),
 }
 SUGGESTION_TEXT = {
-    "script": _("换用另一种字形检索"),
     "fewer": _("只检索其中一个词"),
     "substring": _("去掉引号，按字串检索"),
     "unfiltered": _("去掉筛选条件"),
@@ -104,8 +103,13 @@ def search_page(request):
             "suggestions": suggestions,
             "querystring": params.urlencode(),
             "window": settings.ARCHIVE_MAX_RESULTS,
+            "notice": _notice(outcome),
         },
     )
+
+
+def _notice(outcome):
+    return TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS} if outcome.query.truncated else ""
 
 
 def _query_only(q):
@@ -126,7 +130,7 @@ def search_api(request):
             "page": outcome.page,
             "num_pages": min(outcome.num_pages, max_pages(outcome.page_size)),
             "query_truncated": outcome.query.truncated,
-            "notice": TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS} if outcome.query.truncated else "",
+            "notice": _notice(outcome),
             "sort": args["sort"],
             "results": [
                 {

@@ -145,6 +145,12 @@ def alive(pid):
     return fields[0] != "Z"
 
 
+def import_files(env, files, metadata, *, background=False, check=True):
+    """`import_transcripts` of `files`, published with their metadata: run, or started."""
+    args = ("manage.py", "import_transcripts", *files, "--publish", "--metadata", metadata)
+    return start(env, *args) if background else run(env, *args, check=check)
+
+
 def children(pid):
     """The process ids whose parent is `pid` (Linux /proc)."""
     found = []

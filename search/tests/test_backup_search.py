@@ -2,8 +2,8 @@
 
 import pytest
 from django.core.management import call_command
-from haystack import connections
 
+from conftest import point_index_at
 from search import results
 from search.indexing import check, drain
 from search.models import IndexTask
@@ -55,8 +55,7 @@ def test_search_finds_the_same_after_a_restore(seed, seed_path, corpus_dir, tmp_
     backup.export_archive(target=tmp_path / "export")
     wipe_archive()
     # A new machine: an empty index directory.
-    connections.connections_info["default"]["PATH"] = str(tmp_path / "new_index")
-    connections.reload("default")
+    point_index_at(tmp_path / "new_index")
 
     backup.import_archive(source=tmp_path / "export")
     call_command("rebuild_search_index", "--workers", "1", verbosity=0)

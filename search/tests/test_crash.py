@@ -14,13 +14,12 @@ from .processes import (
     check_index,
     children,
     created_ids,
-    environment,
+    import_files,
     index_writer_busy,
     kill,
     kill_pid,
     queue_length,
     role,
-    run,
     running,
     start,
     stop,
@@ -29,23 +28,6 @@ from .processes import (
 )
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
-
-
-@pytest.fixture
-def env(tmp_path, transactional_db):
-    return environment(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def corpus(corpus_dir):
-    folder = corpus_dir / "speeches"
-    return folder, sorted(folder.glob("[0-9]*.txt")), folder / "index.tsv"
-
-
-def _import(env, files, metadata):
-    return start(
-        env, "manage.py", "import_transcripts", *files, "--publish", "--metadata", metadata
-    )
 
 
 def _kill_in_a_transaction(env, proc):
@@ -69,7 +51,7 @@ def test_killed_imports_lose_nothing_committed_and_show_nothing_half_written(env
     files = files[:12]
     state = role(env, "state", folder)
     for committed_first, in_transaction in PHASES:
-        proc = _import(env, files, metadata)
+        proc = import_files(env, files, metadata, background=True)
         out = Lines(proc.stdout)
         out.wait_for(
             lambda lines, n=committed_first: len(created_ids(lines)) >= n or "共" in "".join(lines),
@@ -85,9 +67,7 @@ def test_killed_imports_lose_nothing_committed_and_show_nothing_half_written(env
         _assert_nothing_lost(before, state, reported=created_ids(out.lines))
         _assert_nothing_half_written(state)
 
-    finished = run(
-        env, "manage.py", "import_transcripts", *files, "--publish", "--metadata", metadata
-    )
+    finished = import_files(env, files, metadata)
     before, state = state, role(env, "state", folder)
     _assert_nothing_lost(before, state, reported=created_ids(finished.stdout.splitlines()))
     _assert_nothing_half_written(state)
@@ -95,10 +75,14 @@ def test_killed_imports_lose_nothing_committed_and_show_nothing_half_written(env
     assert len(state["speeches"]) == len(files)
 
     # No indexer ran: every address is missing from the index until the repair.
+    _assert_missing_then_repaired(env, len(files))
+
+
+def _assert_missing_then_repaired(env, count):
     report, consistent = check_index(env)
-    assert not consistent and f"索引缺少 {len(files)} 篇" in report, report
+    assert not consistent and f"索引缺少 {count} 篇" in report, report
     report, _ = check_index(env, "--repair")
-    assert f"已修复 {len(files)} 处差异" in report, report
+    assert f"已修复 {count} 处差异" in report, report
     report, consistent = check_index(env)
     assert consistent, report
 
@@ -123,7 +107,7 @@ def _assert_nothing_half_written(state):
 
 def test_killed_rebuild_and_indexer_leave_no_lock_and_repairable_drift(env, corpus):
     folder, files, metadata = corpus
-    run(env, "manage.py", "import_transcripts", folder, "--publish", "--metadata", metadata)
+    import_files(env, [folder], metadata)
     total = len(files)
 
     # SIGKILL does not reach a process's children: the tokenizer pool must end by itself, or
@@ -140,12 +124,7 @@ def test_killed_rebuild_and_indexer_leave_no_lock_and_repairable_drift(env, corp
         for pid in helpers:
             kill_pid(pid)
     # The last commit of the index was empty, so the rebuild's half is nowhere.
-    report, consistent = check_index(env)
-    assert not consistent and f"索引缺少 {total} 篇" in report, report
-    report, _ = check_index(env, "--repair")
-    assert f"已修复 {total} 处差异" in report, report
-    report, consistent = check_index(env)
-    assert consistent, report
+    _assert_missing_then_repaired(env, total)
 
     # The indexer, killed while it writes: its changes are queued still, the index is stale.
     touched = sorted(map(int, role(env, "state", folder)["speeches"]))[:15]

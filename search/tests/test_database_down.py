@@ -16,7 +16,6 @@ from django.db import connection
 
 from .processes import (
     TcpProxy,
-    environment,
     gunicorn,
     production,
     run,
@@ -33,8 +32,7 @@ ROUNDS = 4
 
 
 @pytest.fixture
-def env(tmp_path, transactional_db):
-    env = environment(tmp_path)
+def env(env):
     run(env, "manage.py", "loaddata", "seed", "-v0")
     run(env, "manage.py", "run_indexer", "--once")
     return env

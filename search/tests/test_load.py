@@ -25,8 +25,8 @@ import pytest
 from .processes import (
     check_index,
     created_ids,
-    environment,
     gunicorn,
+    import_files,
     production,
     queue_length,
     run,
@@ -67,11 +67,6 @@ def load_summary(request):
     return summary.lines
 
 
-@pytest.fixture
-def env(tmp_path, transactional_db):
-    return environment(tmp_path)
-
-
 class Importer(threading.Thread):
     """Imports the files a few at a time, as staff uploading through the day would."""
 
@@ -84,16 +79,7 @@ class Importer(threading.Thread):
     def run(self):
         while self.pending and not self.stopping.is_set():
             batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
-            proc = run(
-                self.env,
-                "manage.py",
-                "import_transcripts",
-                *batch,
-                "--publish",
-                "--metadata",
-                self.metadata,
-                check=False,
-            )
+            proc = import_files(self.env, batch, self.metadata, check=False)
             if proc.returncode:
                 self.failures.append(proc.stderr[-2000:])
                 return
@@ -170,12 +156,9 @@ class Readers:
         return sum(n for s, n in self.statuses.items() if not isinstance(s, int) or s >= 500)
 
 
-def test_site_under_load_while_imports_and_the_indexer_run(env, corpus_dir, tmp_path, load_summary):
-    folder = corpus_dir / "speeches"
-    files, metadata = sorted(folder.glob("[0-9]*.txt")), folder / "index.tsv"
-    first = run(
-        env, "manage.py", "import_transcripts", *files[:FIRST], "--publish", "--metadata", metadata
-    )
+def test_site_under_load_while_imports_and_the_indexer_run(env, corpus, tmp_path, load_summary):
+    _folder, files, metadata = corpus
+    first = import_files(env, files[:FIRST], metadata)
     # One list: readers visit new addresses too, as the importer adds their ids.
     addresses = created_ids(first.stdout.splitlines())
     run(env, "manage.py", "run_indexer", "--once")
@@ -186,7 +169,7 @@ def test_site_under_load_while_imports_and_the_indexer_run(env, corpus_dir, tmp_
         running(env, "manage.py", "run_indexer") as indexer,
     ):
         importer = Importer(env, files[FIRST:], metadata, created=addresses)
-        readers = Readers(server.base, pks=addresses, queries=_queries(corpus_dir))
+        readers = Readers(server.base, pks=addresses, queries=_queries(corpus.folder.parent))
         importer.start()
         started = time.monotonic()
         readers.run(SECONDS)

@@ -22,6 +22,12 @@ def test_minus_excludes_and_or_joins():
     assert [[t.text for t in g] for g in q.groups] == [["轴承"], ["航空", "航天"]]
 
 
+def test_a_negated_filter_is_dropped_not_applied():
+    q = parse("轴承 -speaker:周宇 -2024年 -year:2015")
+    assert (q.speaker, q.years, q.excluded) == ("", None, [])
+    assert [[t.text for t in g] for g in q.groups] == [["轴承"]]
+
+
 def test_fields_and_years():
     q = parse("speaker:周宇 org:中国轴承工业协会 event:轴承峰会 year:2015-2024")
     assert (q.speaker, q.org, q.event, q.years) == (

@@ -1,3 +1,5 @@
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -127,11 +129,10 @@ def test_sort_by_date_and_pagination(other, seed):
     assert {first.hits[0].speech.pk, second.hits[0].speech.pk} == {seed.pk, other.pk}
 
 
-def test_no_results_suggest_other_script_fewer_words_and_no_quotes(seed):
+def test_no_results_suggest_fewer_words_and_no_quotes(seed):
     outcome = results.search(q="“轴承 不存在的词”")
     assert outcome.count == 0
-    kinds = {s["kind"] for s in outcome.suggestions}
-    assert {"script", "substring"} <= kinds
+    assert {s["kind"] for s in outcome.suggestions} == {"substring"}
     outcome = results.search(q="轴承 不存在的词")
     assert {"q": "轴承", "kind": "fewer"} in outcome.suggestions
 
@@ -147,8 +148,13 @@ def test_results_page(client, seed):
 
 
 def test_results_page_facet_links_filter(client, seed, other):
-    html = client.get(reverse("search:search"), {"q": "轴承", "year": "2023"}).content.decode()
-    assert other.title in html and seed.title not in html
+    page = reverse("search:search")
+    html = client.get(page, {"q": "轴承"}).content.decode()
+    assert other.title in html and seed.title in html
+    link = re.search(r'<a href="(\?[^"]*year=2023[^"]*)"', html).group(1)
+    filtered = client.get(page + unescape(link)).content.decode()
+    assert other.title in filtered and seed.title not in filtered
+    assert 'aria-current="true">2023</a>' in filtered
 
 
 def test_no_results_page(client, seed):
@@ -189,6 +195,11 @@ def test_bad_queries_still_find_what_they_contain(seed):
     assert seed.pk in ids('"轴承')
     assert seed.pk in ids("轴承 OR")
     assert ids("*") == ids("?") == ids("OR") == []
+
+
+def test_api_with_no_match_is_on_page_one(client, seed):
+    data = client.get(reverse("search:api"), {"q": "轴承 year:1900"}).json()
+    assert (data["count"], data["page"], data["num_pages"], data["results"]) == (0, 1, 1, [])
 
 
 def test_api(client, seed):

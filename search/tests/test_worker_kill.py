@@ -24,9 +24,9 @@ import pytest
 from .processes import (
     PATIENCE_S,
     check_index,
-    environment,
     frozen,
     gunicorn,
+    import_files,
     kill_pid,
     production,
     queue_length,
@@ -49,26 +49,13 @@ STAFF, PASSWORD = "editor", "a-long-test-password-9781"
 COMMITTED_FIRST = 3
 
 
-@pytest.fixture
-def env(tmp_path, transactional_db):
-    return environment(tmp_path)
-
-
 def test_a_worker_killed_while_saving_an_upload_loses_and_half_writes_nothing(
-    env, corpus_dir, tmp_path
+    env, corpus, tmp_path
 ):
-    folder = corpus_dir / "speeches"
-    files = sorted(folder.glob("[0-9]*.txt"), key=lambda f: f.stat().st_size)
+    folder = corpus.folder
+    files = sorted(corpus.files, key=lambda f: f.stat().st_size)
     big, data = files[-1], files[-1].read_bytes()
-    run(
-        env,
-        "manage.py",
-        "import_transcripts",
-        *files[:COMMITTED_FIRST],
-        "--publish",
-        "--metadata",
-        folder / "index.tsv",
-    )
+    import_files(env, files[:COMMITTED_FIRST], corpus.metadata)
     run(
         {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
         "manage.py",

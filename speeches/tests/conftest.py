@@ -5,6 +5,8 @@ from django.test import Client
 
 from speeches.models import Speech
 
+from .factories import STAFF_PASSWORD
+
 
 @pytest.fixture
 def seed(db):
@@ -13,8 +15,13 @@ def seed(db):
 
 
 @pytest.fixture
-def boss():
-    User.objects.create_superuser("boss", password="pw-123456789")
+def superuser():
+    return User.objects.create_superuser("boss", password=STAFF_PASSWORD)
+
+
+@pytest.fixture
+def boss(superuser):
+    """A client logged in as the superuser."""
     client = Client()
-    client.login(username="boss", password="pw-123456789")
+    client.force_login(superuser)
     return client

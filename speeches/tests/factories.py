@@ -2,8 +2,13 @@
 
 import datetime
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
 from speeches import services
 from speeches.models import DatePrecision, Event, Organization, Person, Speech, SpeechStatus
+
+STAFF_PASSWORD = "pw-correct-horse-battery"
 
 
 def make_speech(
@@ -32,3 +37,16 @@ def make_speech(
     )
     services.replace_paragraphs(speech=speech, texts=list(paragraphs))
     return speech
+
+
+def upload(client, data, name="seed.txt"):
+    """Step one of the admin import: the file goes up, the preview comes back."""
+    return client.post(
+        reverse("admin:speeches_speech_import"), {"file": SimpleUploadedFile(name, data)}
+    )
+
+
+def review_data(response, **changes):
+    """The preview's form as a reviewer would submit it, with `changes` typed in."""
+    form = response.context["form"]
+    return {**{name: form.initial.get(name, "") for name in form.fields}, **changes}

@@ -1,19 +1,11 @@
 import pytest
-from django.contrib.auth.models import User
 
 from speeches.models import Paragraph, Speech
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    User.objects.create_superuser("boss", password="pw-123456789")
-    client.login(username="boss", password="pw-123456789")
-    return client
-
-
-def test_every_model_has_a_working_admin(admin_client, seed):
+def test_every_model_has_a_working_admin(boss, seed):
     for name in [
         "organization",
         "person",
@@ -23,25 +15,25 @@ def test_every_model_has_a_working_admin(admin_client, seed):
         "sourcefile",
         "archivestamp",
     ]:
-        listing = admin_client.get(f"/admin/speeches/{name}/")
+        listing = boss.get(f"/admin/speeches/{name}/")
         assert listing.status_code == 200, name
-    assert "周宇" in admin_client.get("/admin/speeches/speech/").content.decode()
-    filtered = admin_client.get("/admin/speeches/speech/?status__exact=draft").content.decode()
+    assert "周宇" in boss.get("/admin/speeches/speech/").content.decode()
+    filtered = boss.get("/admin/speeches/speech/?status__exact=draft").content.decode()
     assert "发展新质生产力与轴承产业新机遇" not in filtered
-    found = admin_client.get("/admin/speeches/speech/?q=周宇").content.decode()
+    found = boss.get("/admin/speeches/speech/?q=周宇").content.decode()
     assert "发展新质生产力与轴承产业新机遇" in found
 
 
-def test_autocomplete_finds_speakers(admin_client, seed):
-    response = admin_client.get(
+def test_autocomplete_finds_speakers(boss, seed):
+    response = boss.get(
         "/admin/autocomplete/",
         {"term": "周", "app_label": "speeches", "model_name": "speech", "field_name": "speaker"},
     )
     assert [r["text"] for r in response.json()["results"]] == ["周宇"]
 
 
-def test_body_is_edited_as_one_text_area_split_on_blank_lines(admin_client, seed):
-    form = admin_client.get(f"/admin/speeches/speech/{seed.pk}/change/").content.decode()
+def test_body_is_edited_as_one_text_area_split_on_blank_lines(boss, seed):
+    form = boss.get(f"/admin/speeches/speech/{seed.pk}/change/").content.decode()
     assert "各位来宾，各位朋友：\n\n两年一届" in form
     data = {
         "title": seed.title,
@@ -57,7 +49,7 @@ def test_body_is_edited_as_one_text_area_split_on_blank_lines(admin_client, seed
         "date_precision": "year",
         "body": "第一段。\r\n\r\n第二段，\r\n续行。\r\n\r\n\r\n第三段 with Latin。",
     }
-    response = admin_client.post(f"/admin/speeches/speech/{seed.pk}/change/", data)
+    response = boss.post(f"/admin/speeches/speech/{seed.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert list(Paragraph.objects.filter(speech=seed).values_list("text", flat=True)) == [
         "第一段。",
@@ -66,27 +58,23 @@ def test_body_is_edited_as_one_text_area_split_on_blank_lines(admin_client, seed
     ]
 
 
-def test_empty_body_is_refused_and_nothing_is_lost(admin_client, seed):
+def test_empty_body_is_refused_and_nothing_is_lost(boss, seed):
     data = {"title": seed.title, "kind": seed.kind, "status": "published", "body": "  \n\n "}
-    response = admin_client.post(f"/admin/speeches/speech/{seed.pk}/change/", data)
+    response = boss.post(f"/admin/speeches/speech/{seed.pk}/change/", data)
     assert response.status_code == 200
     assert "正文不能为空" in response.content.decode()
     assert seed.paragraphs.count() == 8
 
 
-def test_publish_and_unpublish_actions(admin_client, seed):
-    admin_client.post(
-        "/admin/speeches/speech/", {"action": "unpublish", "_selected_action": [seed.pk]}
-    )
+def test_publish_and_unpublish_actions(boss, seed):
+    boss.post("/admin/speeches/speech/", {"action": "unpublish", "_selected_action": [seed.pk]})
     assert Speech.objects.get(pk=seed.pk).status == "draft"
-    assert admin_client.get(f"/speeches/{seed.pk}/").status_code == 404
-    admin_client.post(
-        "/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]}
-    )
+    assert boss.get(f"/speeches/{seed.pk}/").status_code == 404
+    boss.post("/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]})
     assert Speech.objects.get(pk=seed.pk).status == "published"
 
 
-def test_the_admin_is_titled_for_the_archive(admin_client):
-    page = admin_client.get("/admin/").content.decode()
+def test_the_admin_is_titled_for_the_archive(boss):
+    page = boss.get("/admin/").content.decode()
     assert "<title>讲稿、讲者与会议活动 | 讲稿库管理</title>" in page
     assert "Django" not in page.split("<body", 1)[1].split("</header>", 1)[0]

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from speeches.models import SourceFile, Speech, SpeechStatus
+from speeches.tests.factories import review_data, upload
 
 pytestmark = pytest.mark.django_db
 UPLOAD = reverse("admin:speeches_speech_import")
@@ -20,15 +21,6 @@ def editor(django_user_model, client):
     )
     client.force_login(user)
     return user
-
-
-def upload(client, data, name="seed.txt"):
-    return client.post(UPLOAD, {"file": SimpleUploadedFile(name, data)})
-
-
-def review_data(response, **changes):
-    form = response.context["form"]
-    return {**{name: form.initial.get(name, "") for name in form.fields}, **changes}
 
 
 def test_only_staff_who_may_add_speeches_can_upload(client, django_user_model):

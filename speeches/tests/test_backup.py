@@ -293,6 +293,7 @@ def test_commands_restore_into_a_freshly_migrated_database(tmp_path, seed_path):
             env=env,
             capture_output=True,
             text=True,
+            timeout=300,  # a hung command fails this test, not the whole run
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

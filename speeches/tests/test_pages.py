@@ -4,8 +4,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 
 from speeches.models import DatePrecision, SpeechStatus
@@ -158,10 +156,9 @@ def test_event_person_organization_and_year_pages_list_their_addresses(client, s
             assert other.title not in page, url
 
 
-def test_staff_see_edit_link_public_does_not(client, seed):
+def test_staff_see_edit_link_public_does_not(client, seed, superuser):
     assert "编辑" not in text_of(client.get(f"/speeches/{seed.pk}/"))
-    User.objects.create_superuser("boss", password="pw-123456789")
-    client.login(username="boss", password="pw-123456789")
+    client.force_login(superuser)
     assert f"/admin/speeches/speech/{seed.pk}/change/" in text_of(
         client.get(f"/speeches/{seed.pk}/")
     )
@@ -182,7 +179,7 @@ def test_pages_work_without_javascript_and_on_a_phone(client, seed):
     assert page.count("<script") == 1 and "defer" in page
 
 
-def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_path, db):
+def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_path, superuser):
     from speeches import services
 
     result = services.import_transcript(
@@ -191,21 +188,17 @@ def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_pa
     url = f"/speeches/{result.speech.pk}/"
     download = reverse("admin:speeches_sourcefile_download", args=[result.source_file.pk])
     assert download not in client.get(url).content.decode()
-    User.objects.create_superuser("boss", password="pw-123456789")
-    client.login(username="boss", password="pw-123456789")
+    client.force_login(superuser)
     page = client.get(url).content.decode()
     assert f'href="{download}"' in page and "原始文件：seed.txt" in page
     assert b"".join(client.get(download).streaming_content) == seed_path.read_bytes()
 
 
-def test_editing_one_paragraph_shows_at_once_despite_the_cached_body(client, seed):
+def test_editing_one_paragraph_shows_at_once_despite_the_cached_body(client, seed, boss):
     url = f"/speeches/{seed.pk}/"
     assert "新的的市场需求" in client.get(url).content.decode()
-    User.objects.create_superuser("boss", password="pw-123456789")
-    admin = Client()
-    admin.login(username="boss", password="pw-123456789")
     paragraph = seed.paragraphs.get(position=4)
-    response = admin.post(
+    response = boss.post(
         f"/admin/speeches/paragraph/{paragraph.pk}/change/",
         {"speech": seed.pk, "position": 4, "text": "改过的第四段。"},
     )

@@ -16,26 +16,15 @@ from django.test import Client
 from django.urls import reverse
 
 from config import throttle
+from search.indexing import drain
 from speeches import services
 from speeches.models import SourceFile, Speech, SpeechStatus
 
-from .factories import make_speech
+from .factories import STAFF_PASSWORD, make_speech
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "pw-correct-horse-battery"
-
-
-@pytest.fixture
-def superuser():
-    return User.objects.create_superuser("boss", password=PASSWORD)
-
-
-@pytest.fixture
-def staff_client(superuser):
-    client = Client()
-    client.force_login(superuser)
-    return client
+PASSWORD = STAFF_PASSWORD
 
 
 def staff(username, *codenames):
@@ -144,8 +133,11 @@ def test_the_script_finder_finds_inline_script():
     )
 
 
-def test_every_page_carries_the_headers_and_no_inline_script(seed, staff_client):
+def test_every_page_carries_the_headers_and_no_inline_script(seed, search_index, boss):
+    drain()
     reader = Client()
+    # The results page is checked with hits, snippets and facets on it, not an empty index.
+    assert "<mark>轴承</mark>" in reader.get("/search/?q=轴承").content.decode()
     for url in public_urls(seed):
         response = reader.get(url)
         assert response.status_code == 200, url
@@ -153,7 +145,7 @@ def test_every_page_carries_the_headers_and_no_inline_script(seed, staff_client)
         if response["Content-Type"].startswith("text/html"):
             assert inline_script(response.content.decode()) == [], url
     for url in admin_urls(seed):
-        response = staff_client.get(url)
+        response = boss.get(url)
         assert response.status_code == 200, url
         assert_security_headers(response, url)
         assert inline_script(response.content.decode()) == [], url
@@ -172,10 +164,10 @@ def test_errors_and_static_files_carry_the_headers(db):
     assert static["X-Content-Type-Options"] == "nosniff"
 
 
-def test_only_the_admin_allows_inline_style(seed, staff_client):
+def test_only_the_admin_allows_inline_style(seed, boss):
     # Django's change list carries a <style> block; the public pages have none and need none.
     assert "style-src 'self';" in Client().get("/").headers["Content-Security-Policy"]
-    admin_csp = staff_client.get("/admin/speeches/speech/")["Content-Security-Policy"]
+    admin_csp = boss.get("/admin/speeches/speech/")["Content-Security-Policy"]
     assert "style-src 'self' 'unsafe-inline';" in admin_csp
     assert "script-src 'self';" in admin_csp
 
@@ -436,8 +428,9 @@ def test_api_list_stops_at_the_result_window(five_speeches, settings):
 
 
 @pytest.fixture
-def draft(seed):
-    return make_speech(
+def draft(seed, search_index):
+    """A draft with words of its own, queued for the index like any save."""
+    speech = make_speech(
         title="未公开的内部讲话",
         speaker="内部讲者甲",
         organization="内部机构乙",
@@ -446,6 +439,8 @@ def draft(seed):
         status=SpeechStatus.DRAFT,
         paragraphs=("只在草稿里出现的一句话。",),
     )
+    drain()
+    return speech
 
 
 def reader_urls(seed, draft):
@@ -484,8 +479,14 @@ def test_readers_never_see_a_draft(seed, draft):
     assert_no_draft(reader, seed, draft)
     # Make sure the check above could see it: published, the same URLs show it.
     services.publish(speech=draft)
-    assert draft.title in reader.get(f"/speeches/{draft.pk}/").content.decode()
-    assert draft.title in reader.get("/api/v1/speeches").content.decode()
+    drain()
+    for url in [
+        f"/speeches/{draft.pk}/",
+        "/api/v1/speeches",
+        "/search/?q=只在草稿里出现",
+        "/api/v1/search?q=只在草稿里出现",
+    ]:
+        assert draft.title in reader.get(url).content.decode(), url
 
 
 def test_unpublishing_hides_a_page_readers_already_saw(seed):

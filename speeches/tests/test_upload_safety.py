@@ -17,6 +17,7 @@ from speeches.importing.decoding import decode_upload
 from speeches.importing.errors import TranscriptImportError
 from speeches.importing.selectors import original_path
 from speeches.models import SourceFile, Speech
+from speeches.tests.factories import review_data
 
 pytestmark = pytest.mark.django_db
 UPLOAD = reverse("admin:speeches_speech_import")
@@ -70,11 +71,6 @@ def multipart(filename, data):
     ).encode() + data
     body += f"\r\n--{boundary}--\r\n".encode()
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
-
-
-def review_data(response, **changes):
-    form = response.context["form"]
-    return {**{name: form.initial.get(name, "") for name in form.fields}, **changes}
 
 
 # File names ----------------------------------------------------------------

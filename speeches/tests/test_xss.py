@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from speeches.models import SourceFile, Speech
+from speeches.tests.factories import review_data, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -97,23 +97,23 @@ def test_the_check_catches_live_markup(html):
         assert_inert(html, where="a page with live markup")
 
 
-def upload(client, data=TRANSCRIPT, name=FILENAME):
-    return client.post(
-        reverse("admin:speeches_speech_import"), {"file": SimpleUploadedFile(name, data)}
-    )
-
-
 @pytest.fixture
 def hostile(boss, search_index):
     """The transcript imported and published through the admin, with hostile metadata too."""
     from search.indexing import drain
 
-    preview = upload(boss)
+    preview = upload(boss, TRANSCRIPT, FILENAME)
     assert preview.status_code == 200
-    form = preview.context["form"]
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    data.update(title=TITLE, speaker=SPEAKER, event=EVENT, organization=f"{IMG}协会")
-    data.update(position=f"{SCRIPT}理事长", date="2024-05-01", _publish="1")
+    data = review_data(
+        preview,
+        title=TITLE,
+        speaker=SPEAKER,
+        event=EVENT,
+        organization=f"{IMG}协会",
+        position=f"{SCRIPT}理事长",
+        date="2024-05-01",
+        _publish="1",
+    )
     response = boss.post(reverse("admin:speeches_speech_import_save"), data, follow=True)
     assert response.status_code == 200
     assert_inert(response.content.decode(), where="admin page after saving")
@@ -125,7 +125,7 @@ def hostile(boss, search_index):
 
 
 def test_the_import_preview_shows_the_transcript_inert(boss):
-    response = upload(boss)
+    response = upload(boss, TRANSCRIPT, FILENAME)
     assert response.status_code == 200
     page = response.content.decode()
     assert_inert(page, where="import preview")
