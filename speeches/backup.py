@@ -14,7 +14,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -34,8 +33,9 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .importing.selectors import original_path
+from .importing.selectors import SHA256, original_path
 from .models import SourceFile
+from .services import store_original
 
 FORMAT = "speech-archive-export"
 FORMAT_VERSION = 1
@@ -43,7 +43,6 @@ MANIFEST = "manifest.json"
 RECORDS = "records"
 ORIGINALS = "originals"
 TMP_PREFIX = ".tmp-"
-SHA256 = re.compile(r"[0-9a-f]{64}")
 CHUNK = 1 << 20
 BATCH = 1000
 # Not exported: recreated by migrate (content types, permissions), not worth keeping
@@ -532,15 +531,14 @@ def _reset_sequences(models):
 def _restore_originals(source, originals, written):
     for sha256 in sorted(originals):
         target = original_path(sha256=sha256)
-        if target.is_file() and _hash_file(target)[0] == sha256:
+        if target.is_file() and _file_sha256(target) == sha256:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        digest, _length = _copy_hashing(source / ORIGINALS / sha256, partial)
-        if digest != sha256:
-            partial.unlink(missing_ok=True)
+        # Originals are at most an upload's size: read whole, checked, stored as uploads are.
+        data = (source / ORIGINALS / sha256).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
             raise ArchiveError(_("原始文件 %(sha)s 在导入过程中被改动了。") % {"sha": sha256})
-        os.replace(partial, target)
+        target.unlink(missing_ok=True)  # a damaged copy in the way
+        store_original(data=data, sha256=sha256)
         written.append(target)
 
 

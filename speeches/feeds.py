@@ -62,7 +62,7 @@ class LatestSpeechesFeed(Feed):
         return _("讲稿库 · 最新讲稿")
 
     def description(self):
-        return _("讲稿库最新收录的讲话、致辞与报告")
+        return _("讲稿库中讲话日期最新的讲话、致辞与报告")
 
     def link(self):
         return reverse("speeches:list")

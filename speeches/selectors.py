@@ -165,21 +165,20 @@ def organizations_with_counts():
 
 
 # Readers see an event, person or organization only through a published address: one named
-# only by drafts is not public yet.
+# only by drafts is not public yet. An organization is public as an event's organizer too.
 def get_event(*, pk):
-    return get_object_or_404(_public(Event.objects.select_related("organizer")), pk=pk)
+    return get_object_or_404(
+        Event.objects.select_related("organizer").filter(_PUBLISHED).distinct(), pk=pk
+    )
 
 
 def get_person(*, pk):
-    return get_object_or_404(_public(Person.objects), pk=pk)
+    return get_object_or_404(Person.objects.filter(_PUBLISHED).distinct(), pk=pk)
 
 
 def get_organization(*, pk):
-    return get_object_or_404(_public(Organization.objects), pk=pk)
-
-
-def _public(queryset):
-    return queryset.filter(speeches__in=Speech.objects.published()).distinct()
+    organizes = Q(organized_events__speeches__status=SpeechStatus.PUBLISHED)
+    return get_object_or_404(Organization.objects.filter(_PUBLISHED | organizes).distinct(), pk=pk)
 
 
 def person_positions(*, person):

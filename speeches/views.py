@@ -1,4 +1,5 @@
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,31 +15,44 @@ from . import selectors
 PAGE_CACHE_SECONDS = 600
 
 
-def cached_for_readers(view):
+LIST_PARAMS = ("year", "event", "speaker", "organization", "kind", "sort", "page")
+
+
+def reader_query(request, params):
+    """The query string as far as a page reads it: what else a URL carries changes nothing."""
+    return urlencode(sorted((k, v) for k, v in request.GET.items() if k in params))
+
+
+def cached_for_readers(*params):
     """Serve anonymous readers a rendered page again until the archive changes.
 
     Keyed by the archive's version, so an edit is visible on the next request; staff always
-    get a fresh page (it carries their edit links).
+    get a fresh page (it carries their edit links). Only the query parameters in `params`
+    are part of the key, so made-up ones cannot fill the cache with copies of a page.
     """
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        version = selectors.archive_version()
-        # The host is part of the key: pages carry absolute URLs (the citation line).
-        key = (
-            f"page:{request.LANGUAGE_CODE}:{version}:{request.get_host()}{request.get_full_path()}"
-        )
-        cached = cache.get(key)
-        if cached is not None:
-            return HttpResponse(cached)
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.content, PAGE_CACHE_SECONDS)
-        return response
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            version = selectors.archive_version()
+            # The host is part of the key: pages carry absolute URLs (the citation line).
+            key = (
+                f"page:{request.LANGUAGE_CODE}:{version}:{request.get_host()}{request.path}"
+                f"?{reader_query(request, params)}"
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                return HttpResponse(cached)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200:
+                cache.set(key, response.content, PAGE_CACHE_SECONDS)
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def _page(request, queryset):
@@ -48,18 +62,16 @@ def _page(request, queryset):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers()
 def home(request):
     return render(request, "speeches/home.html", selectors.home_summary())
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers(*LIST_PARAMS)
 def speech_list(request):
     filters = selectors.SpeechFilters.from_query(request.GET)
     speeches = selectors.filter_speeches(filters=filters)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "speeches/speech_list.html",
@@ -68,13 +80,13 @@ def speech_list(request):
             "filters": filters,
             "choices": selectors.filter_choices(queryset=speeches),
             "sorts": selectors.SpeechFilters.SORTS,
-            "querystring": query.urlencode(),
+            "querystring": reader_query(request, LIST_PARAMS[:-1]),
         },
     )
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers()
 def speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
     previous, following = selectors.neighbours(speech=speech)
@@ -98,7 +110,7 @@ def _listing(request, template, obj, speeches, **extra):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def event_detail(request, pk):
     event = selectors.get_event(pk=pk)
     return _listing(
@@ -110,7 +122,7 @@ def event_detail(request, pk):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def person_detail(request, pk):
     person = selectors.get_person(pk=pk)
     return _listing(
@@ -123,7 +135,7 @@ def person_detail(request, pk):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def organization_detail(request, pk):
     organization = selectors.get_organization(pk=pk)
     return _listing(
@@ -135,7 +147,7 @@ def organization_detail(request, pk):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def year_detail(request, year):
     speeches = selectors.published_speeches().filter(date__year=year)
     if not speeches.exists():
@@ -144,7 +156,7 @@ def year_detail(request, year):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def event_list(request):
     return render(
         request,
@@ -154,7 +166,7 @@ def event_list(request):
 
 
 @require_safe
-@cached_for_readers
+@cached_for_readers("page")
 def person_list(request):
     return render(
         request,

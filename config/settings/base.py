@@ -119,7 +119,7 @@ CACHES = {
     # Rate-limit and login-failure counters: every worker process must see the same counts, and
     # files keep these per-request writes off SQLite's write lock. Several machines: memcached/redis.
     "throttle": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "config.cache.ThrottleCache",
         "LOCATION": str(DATA_DIR / "throttle"),
         "OPTIONS": {"MAX_ENTRIES": 10000},
     },

@@ -247,6 +247,8 @@ def _inflate(archive, info, target, *, budget):
     with archive.open(info) as member:
         while chunk := member.read(INFLATE_CHUNK):
             size += len(chunk)
+            # zipfile itself stops at the declared size, which the caller has checked; the
+            # bound is held here too, so that it does not rest on that detail of zipfile.
             if size > budget:
                 raise TranscriptImportError(
                     _(

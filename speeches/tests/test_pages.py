@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from speeches.models import DatePrecision, SpeechStatus
+from speeches.models import DatePrecision, Organization, SpeechStatus
 
 from .factories import make_speech
 
@@ -85,6 +85,32 @@ def test_people_events_and_organizations_named_only_by_drafts_are_not_public(cli
     draft.status = SpeechStatus.PUBLISHED
     draft.save()
     assert [client.get(url).status_code for url in pages] == [200, 200, 200]
+
+
+def test_an_event_s_organizer_page_is_public_without_addresses_of_its_own(client, seed):
+    organizer = Organization.objects.create(name="只办会的机构")
+    seed.event.organizer = organizer
+    seed.event.save()
+    event_page = client.get(f"/events/{seed.event.pk}/").content.decode()
+    assert f'href="/organizations/{organizer.pk}/"' in event_page
+    page = client.get(f"/organizations/{organizer.pk}/")
+    assert page.status_code == 200 and "只办会的机构" in page.content.decode()
+
+
+def test_made_up_query_parameters_do_not_multiply_cached_pages(client, seed):
+    from django.core.cache import cache
+
+    def entries():
+        return len(cache._cache)  # LocMemCache: how many pages are held
+
+    client.get("/speeches/?year=2024")
+    client.get(f"/speeches/{seed.pk}/")
+    held = entries()
+    for n in range(5):
+        assert "发展新质生产力" in client.get(f"/speeches/?year=2024&junk={n}").content.decode()
+        assert f"junk={n}" not in client.get(f"/speeches/{seed.pk}/?junk={n}").content.decode()
+    assert entries() == held
+    assert client.get("/speeches/?year=2023").content != client.get("/speeches/?year=2024").content
 
 
 def test_drafts_never_appear_in_lists(client, seed):

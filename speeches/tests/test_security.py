@@ -581,3 +581,18 @@ def test_staff_who_may_change_can_change_but_not_import(draft):
     assert outcome["change"] == 200 and outcome["change_post"] == 302
     draft.refresh_from_db()
     assert draft.title == "改过的标题" and draft.body_text() == "改过的正文。"
+
+
+def test_the_counter_cache_lists_its_folder_rarely_and_drops_expired_counters_first(tmp_path):
+    from config.cache import CULL_EVERY, ThrottleCache
+
+    store = ThrottleCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10}})
+    store.set("old", 1, timeout=-1)  # already expired
+    listings = []
+    listed = store._list_cache_files
+    store._list_cache_files = lambda: listings.append(1) or listed()
+    for n in range(CULL_EVERY):
+        store.set(f"live{n % 5}", n)
+    # One cull in CULL_EVERY sets; it removed the expired counter and kept the five live ones.
+    assert 1 <= len(listings) <= 2
+    assert len(listed()) == 5 and all(store.get(f"live{n}") is not None for n in range(5))

@@ -95,7 +95,7 @@ def test_prod_serves_the_security_headers_and_shares_its_counters(prod_env):
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     # Workers are separate processes: their counters live in files they all see.
-    assert seen["throttle"]["BACKEND"].endswith("FileBasedCache")
+    assert seen["throttle"]["BACKEND"] == "config.cache.ThrottleCache"
     assert seen["throttle"]["LOCATION"] == str(Path(seen["data_dir"]) / "throttle")
     assert (seen["search_rate"], seen["login_rate"], seen["trust_xff"]) == ("60/60", "5/900", False)
 
