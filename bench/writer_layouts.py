@@ -1,7 +1,8 @@
 """How much of indexing is the Whoosh writer, per index layout: `python -m bench.writer_layouts`.
 
-jieba's words are computed first and primed, so each timing is the writer's own cost
-(folding, bigrams, postings, commit) in one process. With the cost of jieba alone, it gives the
+Every field's postings are computed first (search.backend.field_postings, as the rebuild's
+worker processes do) and primed, so each timing is the writer's own cost (adding postings,
+commit) in one process. With the cost of jieba alone, it gives the
 best throughput two cores could reach with that layout: jieba in one process, writer in the other.
 """
 
@@ -13,28 +14,26 @@ import time
 
 
 def layouts():
-    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.fields import ID, Schema
 
     from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer
+    from search.backend import PreparedText
 
-    def schema(**fields):
+    def schema(**analyzers):
+        fields = {
+            name: PreparedText(name, analyzer=analyzer, phrase=phrase)
+            for name, (analyzer, phrase) in analyzers.items()
+        }
         return Schema(id=ID(stored=True, unique=True), **fields)
 
+    jieba = (JiebaAnalyzer(), False)
     return {
         "jieba + bigrams with positions + chars (current)": schema(
-            text=TEXT(analyzer=JiebaAnalyzer()),
-            grams=TEXT(analyzer=BigramAnalyzer(), phrase=True),
-            chars=TEXT(analyzer=CharAnalyzer(), phrase=False),
+            text=jieba, grams=(BigramAnalyzer(), True), chars=(CharAnalyzer(), False)
         ),
-        "jieba + bigrams with positions": schema(
-            text=TEXT(analyzer=JiebaAnalyzer()),
-            grams=TEXT(analyzer=BigramAnalyzer(), phrase=True),
-        ),
-        "jieba + bigrams without positions": schema(
-            text=TEXT(analyzer=JiebaAnalyzer()),
-            grams=TEXT(analyzer=BigramAnalyzer(), phrase=False),
-        ),
-        "jieba only": schema(text=TEXT(analyzer=JiebaAnalyzer())),
+        "jieba + bigrams with positions": schema(text=jieba, grams=(BigramAnalyzer(), True)),
+        "jieba + bigrams without positions": schema(text=jieba, grams=(BigramAnalyzer(), False)),
+        "jieba only": schema(text=jieba),
     }
 
 
@@ -48,21 +47,14 @@ def main(argv=None):
     django.setup()
     from whoosh.index import create_in
 
-    from search.analysis import pretokenize, primed_tokens
+    from search.backend import field_postings, prepared
 
-    from . import corpus, tokens
+    from . import corpus
+    from .indexing import jieba_alone
 
     texts = ["\n".join(d.paragraphs) for d in corpus.build(args.docs)]
     chars = sum(len(t) for t in texts)
-    tok = tokens.tokenizer()
-    folded = [tokens.fold(t) for t in texts]
-    start = time.perf_counter()
-    for f in folded:
-        tokens.cut(tok, f)
-    jieba_s = time.perf_counter() - start
-    primed = {}
-    for t in texts:
-        primed.update(pretokenize(t))
+    _tokens, jieba_s = jieba_alone(texts)
     print(
         f"{len(texts)} docs, {chars:,} chars; jieba alone {chars / jieba_s / 1000:,.1f} k chars/s"
     )
@@ -74,12 +66,15 @@ def main(argv=None):
         folder = tempfile.mkdtemp(prefix="bench-layout-")
         try:
             ix = create_in(folder, schema)
+            docs = [{k: text for k in schema.names() if k != "id"} for text in texts]
+            postings = {}
+            for doc in docs:
+                postings.update(field_postings(schema, doc))
             start = time.perf_counter()
-            with primed_tokens(primed):
+            with prepared(postings):
                 writer = ix.writer(limitmb=256, compound=False)
-                for i, text in enumerate(texts):
-                    fields = {k: text for k in schema.names() if k != "id"}
-                    writer.add_document(id=str(i), **fields)
+                for i, doc in enumerate(docs):
+                    writer.add_document(id=str(i), **doc)
                 writer.commit()
             writer_s = time.perf_counter() - start
             size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))

@@ -145,13 +145,6 @@ def warm_up():
     raw_pattern("")
 
 
-def add_words(words):
-    """Teach this process's jieba new words. Re-index what they touch: indexing.enqueue_for_words."""
-    tokenizer = jieba_tokenizer()
-    for word in words:
-        tokenizer.add_word(fold(word))
-
-
 def jieba_words(folded):
     """(word, start, end) for each word-like jieba token of already folded text."""
     pos = 0

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 from django.db import close_old_connections
 from django.db import connections as db_connections
-from django.db.models import Q
 from haystack import connections
 
 from speeches.models import Speech
 
 from .backend import WRITER_OPTIONS, exclusive_file_lock, field_postings, prepared
-from .models import IndexAction, IndexTask
+from .models import IndexTask, enqueue
 
 BATCH = 200
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -70,23 +69,6 @@ def sync(speech_ids):
 
 def _identifier(pk):
     return f"speeches.speech.{pk}"
-
-
-def enqueue(speech_ids, action=IndexAction.UPDATE):
-    IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=action) for pk in speech_ids)
-
-
-def enqueue_for_words(words):
-    """After a vocabulary change: queue every speech whose text holds one of `words`."""
-    words = [w for w in words if w]
-    if not words:
-        return 0
-    match = Q()
-    for word in words:
-        match |= Q(title__contains=word) | Q(paragraphs__text__contains=word)
-    ids = list(Speech.objects.filter(match).values_list("pk", flat=True).distinct())
-    enqueue(ids)
-    return len(ids)
 
 
 # -- rebuild ------------------------------------------------------------------------------

@@ -26,3 +26,8 @@ class IndexTask(models.Model):
 
     def get_absolute_url(self):
         return reverse("speeches:speech", args=[self.speech_id])
+
+
+def enqueue(speech_ids, action=IndexAction.UPDATE):
+    """Queue these speeches for the indexer, in the caller's transaction."""
+    IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=action) for pk in speech_ids)

@@ -8,21 +8,16 @@ from django.db.models.signals import post_delete, post_save
 
 from speeches.models import Event, Organization, Person, Speech
 
-from .models import IndexAction, IndexTask
-
-
-def _enqueue(speech_id, action):
-    if speech_id is not None:
-        IndexTask.objects.create(speech_id=speech_id, action=action)
+from .models import IndexAction, enqueue
 
 
 def speech_saved(sender, instance, raw=False, **kwargs):
     # Also for drafts: the indexer removes what is not published.
-    _enqueue(instance.pk, IndexAction.UPDATE)
+    enqueue([instance.pk])
 
 
 def speech_deleted(sender, instance, **kwargs):
-    _enqueue(instance.pk, IndexAction.DELETE)
+    enqueue([instance.pk], IndexAction.DELETE)
 
 
 def name_changed(sender, instance, created=False, raw=False, **kwargs):
@@ -31,7 +26,7 @@ def name_changed(sender, instance, created=False, raw=False, **kwargs):
         return
     field = {Person: "speaker", Organization: "organization", Event: "event"}[sender]
     ids = Speech.objects.filter(**{field: instance}).values_list("pk", flat=True)
-    IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=IndexAction.UPDATE) for pk in ids)
+    enqueue(ids)
 
 
 def connect():

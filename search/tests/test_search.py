@@ -299,14 +299,6 @@ def test_drift_is_reported_and_repaired(seed):
     assert check().total == 0 and ids("轴承") == [seed.pk]
 
 
-def test_vocabulary_change_requeues_affected_speeches(seed, other):
-    from search.indexing import enqueue_for_words
-    from search.models import IndexTask
-
-    assert enqueue_for_words(["轴承峰会"]) == 1
-    assert list(IndexTask.objects.values_list("speech_id", flat=True)) == [seed.pk]
-
-
 def test_haystack_searchqueryset_all_and_highlight(seed):
     from haystack.query import SearchQuerySet
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from search import indexing
-from search.analysis import warm_up
+from search.analysis import jieba_tokenizer
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="处理完当前队列后退出")
 
     def handle(self, *args, once=False, **options):
-        warm_up()
+        jieba_tokenizer()  # loaded once, before the first task; the indexer makes no snippets
         with indexing.indexer_lock() as acquired:
             if not acquired:
                 raise CommandError("另一个索引进程正在运行。")
