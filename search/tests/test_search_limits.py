@@ -47,11 +47,6 @@ def test_search_past_the_rate_gets_a_chinese_429_page(seed, settings):
     assert Client(REMOTE_ADDR="10.3.0.2").get("/search/", {"q": "轴承"}).status_code == 200
 
 
-def test_the_test_settings_leave_search_unlimited(seed):
-    client = Client()
-    assert {client.get("/api/v1/search", {"q": "轴承"}).status_code for _ in range(80)} == {200}
-
-
 def test_a_long_query_is_cut_with_a_notice(seed):
     q = "轴承" + "产" * 5000
     html = Client().get("/search/", {"q": q}).content.decode()
