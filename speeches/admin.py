@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .importing.selectors import SHA256, original_path
+from .importing.selectors import stored_original
 from .models import ArchiveStamp, Event, Organization, Paragraph, Person, SourceFile, Speech
 from .services import split_paragraphs
 
@@ -189,17 +189,16 @@ class SourceFileAdmin(admin.ModelAdmin):
         source = get_object_or_404(SourceFile, pk=pk)
         if not self.has_view_permission(request, source):
             raise PermissionDenied
-        path = original_path(sha256=source.sha256) if SHA256.fullmatch(source.sha256) else None
-        if path is None or not path.is_file():
+        path = stored_original(sha256=source.sha256)
+        if path is None:
             raise Http404(_("原始文件不在存储中。"))
-        response = FileResponse(
+        # nosniff comes from SecurityMiddleware (SECURE_CONTENT_TYPE_NOSNIFF).
+        return FileResponse(
             path.open("rb"),
             as_attachment=True,
             filename=source.original_name,
             content_type="application/octet-stream",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 @admin.register(ArchiveStamp)

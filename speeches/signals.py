@@ -6,8 +6,11 @@ from django.utils import timezone
 from .models import ArchiveStamp, Event, Organization, Person, Speech
 
 
-def bump_archive_stamp(sender, raw=False, **kwargs):
-    ArchiveStamp.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
+def bump_archive_stamp(sender, **kwargs):
+    # One UPDATE on every save; update_or_create would lock-read the row, then save it whole.
+    now = timezone.now()
+    if not ArchiveStamp.objects.filter(pk=1).update(changed_at=now):
+        ArchiveStamp.objects.get_or_create(pk=1, defaults={"changed_at": now})
 
 
 def connect():

@@ -21,12 +21,18 @@ def original_path(*, sha256):
     return Path(settings.MEDIA_ROOT) / "originals" / sha256[:2] / sha256[2:4] / sha256
 
 
-def read_original(*, sha256):
-    """The kept bytes for a SHA-256 from a form, or None; anything but 64 hex digits is refused."""
+def stored_original(*, sha256):
+    """The kept file for a SHA-256, or None; anything but 64 hex digits is refused."""
     if not SHA256.fullmatch(sha256 or ""):
         return None
     path = original_path(sha256=sha256)
-    return path.read_bytes() if path.is_file() else None
+    return path if path.is_file() else None
+
+
+def read_original(*, sha256):
+    """The kept bytes for a SHA-256 from a form, or None."""
+    path = stored_original(sha256=sha256)
+    return path.read_bytes() if path else None
 
 
 def find_person(*, name):
