@@ -22,6 +22,7 @@ setup: install
 	mkdir -p "$(ARCHIVE_DATA_DIR)"
 	$(MANAGE) migrate --noinput
 	$(MANAGE) setup_archive
+	$(MANAGE) render_pages
 
 index: setup
 	$(MANAGE) rebuild_index --noinput

@@ -1,14 +1,10 @@
 """The baseline: SQLite FTS5 (unicode61) over the same jieba tokens, top 20 by bm25."""
 
-import re
 import sqlite3
 import time
 from pathlib import Path
 
 from . import tokens
-
-_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」')
-_FIELD = re.compile(r"^(\w+):(\S+)$")
 
 
 class Fts5:
@@ -36,41 +32,47 @@ class Fts5:
         return self.path.stat().st_size
 
     def match_expr(self, query):
-        """Our query syntax, roughly, as FTS5: words and "phrases" become token phrases, ANDed."""
-        tok = tokens.tokenizer()
-        parts, year = [], None
+        """Our parser's reading of the query, as FTS5: the same pieces, ANDed, ORed and
+        excluded as ours are, each piece a phrase of its jieba tokens; (expression, years)."""
+        from search.query import parse
 
-        def phrase(text):
-            toks = tokens.cut(tok, tokens.fold(text))
+        parsed = parse(query)
+        tok = tokens.tokenizer()
+
+        def phrase(piece):
+            toks = tokens.cut(tok, piece)
             return '"' + " ".join(t.replace('"', '""') for t in toks) + '"' if toks else None
 
-        for m in _QUOTED.finditer(query):
-            parts.append(phrase(next(g for g in m.groups() if g is not None)))
-        rest = _QUOTED.sub(" ", query)
-        for word in rest.split():
-            field = _FIELD.match(word)
-            if field and field.group(1) == "year":
-                year = field.group(2)
-                continue
-            parts.append(phrase(word))
-        parts = [p for p in parts if p]
-        return (" AND ".join(parts) if parts else None), year
+        def term(t):
+            parts = [p for p in map(phrase, t.pieces) if p]
+            return "(" + " AND ".join(parts) + ")" if parts else None
+
+        groups = []
+        for group in parsed.groups:
+            alternatives = [a for a in map(term, group) if a]
+            if alternatives:
+                groups.append("(" + " OR ".join(alternatives) + ")")
+        expr = " AND ".join(groups)
+        excluded = [e for e in map(term, parsed.excluded) if e]
+        if expr and excluded:
+            expr += " NOT (" + " OR ".join(excluded) + ")"
+        return (expr or None), parsed.years
 
     def search(self, query, limit=20):
-        expr, year = self.match_expr(query)
+        expr, years = self.match_expr(query)
         if expr is None:
             return []
         sql = "SELECT rowid FROM docs WHERE docs MATCH ?"
         args = [expr]
-        if year:
-            sql += " AND year = ?"
-            args.append(year)
+        if years:
+            sql += " AND year BETWEEN ? AND ?"
+            args += [f"{years[0]:04d}", f"{years[1]:04d}"]
         sql += " ORDER BY rank LIMIT ?"
         args.append(limit)
         return [r[0] for r in self.db.execute(sql, args)]
 
     def contains(self, query, rowid):
-        expr, _year = self.match_expr(query)
+        expr, _years = self.match_expr(query)
         if expr is None:
             return False
         sql = "SELECT 1 FROM docs WHERE docs MATCH ? AND rowid = ?"

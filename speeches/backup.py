@@ -46,8 +46,15 @@ TMP_PREFIX = ".tmp-"
 CHUNK = 1 << 20
 BATCH = 1000
 # Not exported: recreated by migrate (content types, permissions), not worth keeping
-# (sessions: everyone logs in again), or derived from the records (the search queue).
-SKIPPED = {"contenttypes", "sessions", "auth.permission", "search.indextask"}
+# (sessions: everyone logs in again), or derived from the records (the search queue, the
+# rendered address pages).
+SKIPPED = {
+    "contenttypes",
+    "sessions",
+    "auth.permission",
+    "search.indextask",
+    "speeches.renderedpage",
+}
 # Loading speeches bumps the stamp (speeches.signals); loading it last restores its value.
 LOADED_LAST = ("speeches.archivestamp",)
 

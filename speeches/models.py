@@ -168,6 +168,9 @@ class Speech(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Bumped when something else the address's page shows changes (a neighbour in its event,
+    # a name of its speaker, organization or event): stored pages of older versions expire.
+    page_version = models.PositiveIntegerField(_("页面版本"), default=0, editable=False)
 
     objects = SpeechQuerySet.as_manager()
 
@@ -336,3 +339,37 @@ class ArchiveStamp(models.Model):
 
     def get_absolute_url(self):
         return reverse("speeches:home")
+
+
+class RenderedPage(models.Model):
+    """An address page as anonymous readers get it, rendered when the address was saved.
+
+    Derived data, never exported: a row is deleted whenever anything its page shows changes
+    (see speeches.pages), and a row of another template release is never served.
+    """
+
+    speech = models.ForeignKey(
+        Speech, verbose_name=_("讲稿"), on_delete=models.CASCADE, related_name="rendered_pages"
+    )
+    language = models.CharField(_("语言"), max_length=16)
+    release = models.CharField(_("模板版本"), max_length=64)
+    # The speech's state the page was rendered from; the page is served only while both match.
+    speech_updated_at = models.DateTimeField(_("讲稿更新时间"))
+    page_version = models.PositiveIntegerField(_("页面版本"))
+    # zlib: a tenth of the text's size, and decompressing a page takes tens of microseconds.
+    compressed_html = models.BinaryField(_("页面（zlib 压缩）"))
+    rendered_at = models.DateTimeField(_("生成时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["speech", "language"]
+        verbose_name = _("已生成页面")
+        verbose_name_plural = _("已生成页面")
+        constraints = [
+            models.UniqueConstraint(fields=["speech", "language"], name="rendered_page_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.speech_id} · {self.language}"
+
+    def get_absolute_url(self):
+        return reverse("speeches:speech", args=[self.speech_id])

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
+from . import pages
 from .importing.decoding import clean_filename, decode_upload
 from .importing.errors import TranscriptImportError
 from .importing.parsing import (
@@ -33,12 +34,42 @@ from .models import (
     Organization,
     Paragraph,
     Person,
+    RenderedPage,
     SourceFile,
     Speech,
     SpeechKind,
     SpeechStatus,
     date_from_parts,
 )
+
+
+def store_speech_pages(*, speech_ids, language=None):
+    """Render and keep the reader's page of each published address in `speech_ids` whose
+    stored page is missing or out of date."""
+    language = language or settings.LANGUAGE_CODE
+    release = pages.release()
+    current = set(
+        RenderedPage.objects.filter(
+            speech_id__in=list(speech_ids), language=language, release=release
+        ).values_list("speech_id", "speech_updated_at", "page_version")
+    )
+    speeches = Speech.objects.published().with_related().filter(pk__in=list(speech_ids))
+    for speech in speeches:
+        if (speech.pk, speech.updated_at, speech.page_version) in current:
+            continue
+        RenderedPage.objects.update_or_create(
+            speech=speech,
+            language=language,
+            defaults={
+                "release": release,
+                "speech_updated_at": speech.updated_at,
+                "page_version": speech.page_version,
+                "compressed_html": pages.compress(
+                    pages.render_for_readers(speech, language=language)
+                ),
+            },
+        )
+
 
 _BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")
 

@@ -1,9 +1,14 @@
-"""Bump the archive's version stamp on every change to what public pages show."""
+"""Keep what readers are served current: the archive's version stamp (cached pages) and the
+stored address pages (speeches.pages)."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
+from . import pages, services
 from .models import ArchiveStamp, Event, Organization, Person, Speech
+
+_NAMED_BY = {Person: "speaker", Organization: "organization", Event: "event"}
 
 
 def bump_archive_stamp(sender, **kwargs):
@@ -11,6 +16,40 @@ def bump_archive_stamp(sender, **kwargs):
     now = timezone.now()
     if not ArchiveStamp.objects.filter(pk=1).update(changed_at=now):
         ArchiveStamp.objects.get_or_create(pk=1, defaults={"changed_at": now})
+
+
+def remember_neighbours(sender, instance, raw=False, **kwargs):
+    """Before a save or delete: the pages whose prev/next links name this address now."""
+    old_event = None
+    if instance.pk and not raw:
+        old_event = Speech.objects.filter(pk=instance.pk).values_list("event_id", flat=True).first()
+    instance._pages_adjacent = pages.adjacent_ids(instance.pk, old_event)
+
+
+def refresh_speech_pages(sender, instance, raw=False, **kwargs):
+    if raw:  # fixtures: `manage.py render_pages` stores the pages afterwards
+        return
+    affected = instance._pages_adjacent
+    if kwargs.get("signal") is post_save:
+        affected = affected | pages.adjacent_ids(instance.pk, instance.event_id)
+    ids = pages.expire(Speech.objects.filter(pk__in=affected))
+    if kwargs.get("signal") is post_save:
+        ids.append(instance.pk)
+    _store_on_commit(ids)
+
+
+def refresh_named_pages(sender, instance, created=False, raw=False, **kwargs):
+    """A renamed speaker, organization or event shows on every page of its addresses."""
+    if created or raw:
+        return
+    ids = pages.expire(Speech.objects.filter(**{_NAMED_BY[sender]: instance}))
+    _store_on_commit(ids[: pages.EAGER_LIMIT])
+
+
+def _store_on_commit(ids):
+    if ids:
+        # robust: a page that fails to render is rendered live later; the save stands.
+        transaction.on_commit(lambda: services.store_speech_pages(speech_ids=ids), robust=True)
 
 
 def connect():
@@ -22,3 +61,9 @@ def connect():
         post_delete.connect(
             bump_archive_stamp, sender=model, dispatch_uid=f"stamp.del.{model.__name__}"
         )
+    pre_save.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_save")
+    pre_delete.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_delete")
+    post_save.connect(refresh_speech_pages, sender=Speech, dispatch_uid="pages.save")
+    post_delete.connect(refresh_speech_pages, sender=Speech, dispatch_uid="pages.delete")
+    for model in _NAMED_BY:
+        post_save.connect(refresh_named_pages, sender=model, dispatch_uid=f"pages.{model.__name__}")

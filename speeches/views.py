@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator
 
-from . import selectors
+from . import pages, selectors
 
 PAGE_CACHE_SECONDS = 600
 
@@ -86,21 +86,20 @@ def speech_list(request):
 
 
 @require_safe
-@cached_for_readers()
 def speech_detail(request, pk):
+    if not request.user.is_authenticated:
+        stored = selectors.stored_page(
+            pk=pk, language=request.LANGUAGE_CODE, release=pages.release()
+        )
+        if stored is not None:
+            return HttpResponse(pages.serve(stored, request))
+    return _rendered_speech_detail(request, pk)
+
+
+@cached_for_readers()
+def _rendered_speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
-    previous, following = selectors.neighbours(speech=speech)
-    return render(
-        request,
-        "speeches/speech_detail.html",
-        {
-            "speech": speech,
-            "paragraphs": speech.paragraphs.all(),
-            "previous": previous,
-            "next": following,
-            "citation_url": request.build_absolute_uri(speech.get_absolute_url()),
-        },
-    )
+    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
 
 
 def _listing(request, template, obj, speeches, **extra):

@@ -1,0 +1,107 @@
+"""Address pages rendered ahead of reads, so that a reader's first visit is as fast as a repeat.
+
+The page an anonymous reader gets is rendered after the address is saved
+(services.store_speech_pages) and read back with one query (selectors.stored_page). A page
+shows the speech and its paragraphs, its speaker's, organization's and event's names, and its
+neighbours in the event. A stored page is served only while the speech's `updated_at` and
+`page_version` are those it was rendered from: saving the speech (its paragraphs included, see
+services.touch) changes the first, and speeches.signals bumps the second for every other page a
+change shows up on. The release, a digest of templates, static files and translations, keeps a
+deploy from serving pages of the old look.
+"""
+
+import hashlib
+import zlib
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import F
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from . import selectors
+from .models import Speech
+
+# Stored pages hold this origin in their absolute URLs (the citation line); a response puts the
+# request's own in its place.
+ORIGIN = "https://archive.invalid"
+TEMPLATE = "speeches/speech_detail.html"
+# A rename re-renders this many pages at once; the rest are rendered live until
+# `manage.py render_pages` stores them.
+EAGER_LIMIT = 100
+
+
+def render(request, speech, *, origin):
+    previous, following = selectors.neighbours(speech=speech)
+    context = {
+        "speech": speech,
+        "paragraphs": speech.paragraphs.all(),
+        "previous": previous,
+        "next": following,
+        "citation_url": origin + speech.get_absolute_url(),
+    }
+    return render_to_string(TEMPLATE, context, request=request)
+
+
+def render_for_readers(speech, *, language):
+    """The page as an anonymous reader in `language` gets it, outside any request."""
+    request = HttpRequest()
+    request.method = "GET"
+    request.user = AnonymousUser()
+    request.LANGUAGE_CODE = language
+    with translation.override(language):
+        return render(request, speech, origin=ORIGIN)
+
+
+def origin_of(request):
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def compress(html):
+    return zlib.compress(html.encode(), 6)
+
+
+def serve(compressed, request):
+    return zlib.decompress(compressed).replace(ORIGIN.encode(), origin_of(request).encode())
+
+
+@cache
+def release():
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    base = Path(settings.BASE_DIR)
+    for folder in ("templates", "static", "locale"):
+        for path in sorted((base / folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# -- which pages a change shows up on ------------------------------------------------------
+
+
+def adjacent_ids(speech_id, event_id):
+    """Published addresses next to `speech_id` in its event: their prev/next links name it."""
+    if not event_id:
+        return set()
+    ids = list(
+        Speech.objects.published()
+        .filter(event_id=event_id)
+        .order_by("date", "pk")
+        .values_list("pk", flat=True)
+    )
+    if speech_id not in ids:
+        return set()
+    i = ids.index(speech_id)
+    return set(ids[max(i - 1, 0) : i + 2]) - {speech_id}
+
+
+def expire(queryset):
+    """Bump the page version of `queryset`'s addresses; returns their ids."""
+    ids = list(queryset.values_list("pk", flat=True))
+    if ids:
+        Speech.objects.filter(pk__in=ids).update(page_version=F("page_version") + 1)
+    return ids

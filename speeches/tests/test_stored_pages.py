@@ -1,0 +1,147 @@
+"""Address pages stored for readers (speeches.pages): served while current, never stale."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from speeches import pages, services
+from speeches.models import RenderedPage, Speech
+
+from .factories import make_speech
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stored(django_capture_on_commit_callbacks):
+    """Run what a commit runs (the page renderer) for the writes inside the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def html(speech, client=None):
+    response = (client or Client()).get(speech.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def mark_stored(speech, text):
+    """Put `text` into the stored page, so a response shows whether it came from there."""
+    row = RenderedPage.objects.get(speech=speech)
+    row.compressed_html = pages.compress(text)
+    row.save(update_fields=["compressed_html"])
+
+
+def test_stored_page_equals_the_live_page_with_the_readers_host(stored, seed):
+    with stored():
+        services.touch(speech=seed)
+    served = html(seed)
+    RenderedPage.objects.all().delete()
+    assert html(seed) == served
+    assert f"http://testserver{seed.get_absolute_url()}" in served
+    assert pages.ORIGIN not in served
+    other_host = Client(HTTP_HOST="archive.example.org")
+    with stored():
+        services.touch(speech=seed)
+    assert f"http://archive.example.org{seed.get_absolute_url()}" in html(seed, other_host)
+
+
+def test_readers_get_the_stored_page_and_staff_a_fresh_one(stored, seed, boss):
+    with stored():
+        services.touch(speech=seed)
+    mark_stored(seed, "STORED-PAGE")
+    assert html(seed) == "STORED-PAGE"
+    assert "STORED-PAGE" not in html(seed, boss)
+    assert "新质生产力" in html(seed, boss)
+
+
+def test_a_body_edit_is_never_served_stale(stored):
+    speech = make_speech(event="某论坛")
+    with stored():
+        services.touch(speech=speech)
+    mark_stored(speech, "OLD-BODY")
+    # No commit hooks run here: the stored page is out of date, and must not be served.
+    services.replace_paragraphs(speech=speech, texts=["改过的第一段。"])
+    assert "改过的第一段" in html(speech)
+    with stored():
+        services.replace_paragraphs(speech=speech, texts=["再改的第一段。"])
+    speech.refresh_from_db()
+    assert RenderedPage.objects.get(speech=speech).speech_updated_at == speech.updated_at
+    assert "再改的第一段" in html(speech)
+
+
+@pytest.mark.parametrize("renamed", ["speaker", "organization", "event"])
+def test_a_renamed_speaker_organization_or_event_shows_at_once(stored, renamed):
+    speech = make_speech(speaker="李四", organization="某协会", event="某论坛")
+    with stored():
+        services.touch(speech=speech)
+    assert "李四" in html(speech)
+    related = getattr(speech, renamed)
+    related.name = "新名字"
+    related.save()  # no commit hooks: the stored page is out of date until they run
+    assert "新名字" in html(speech)
+    with stored():
+        related.save()
+    assert RenderedPage.objects.get(speech=speech).page_version == 2
+    assert "新名字" in html(speech)
+
+
+def test_a_new_neighbour_in_the_event_shows_on_the_page_before_it(stored):
+    import datetime
+
+    first = make_speech(title="第一篇", event="某论坛", date=datetime.date(2024, 1, 1))
+    with stored():
+        services.touch(speech=first)
+    assert "第二篇" not in html(first)
+    mark_stored(first, "NO-NEIGHBOUR")
+    make_speech(title="第二篇", event="某论坛", date=datetime.date(2024, 1, 2))
+    page = html(first)
+    assert 'rel="next"' in page and "第二篇" in page
+
+
+def test_unpublished_and_deleted_addresses_are_never_served(stored):
+    speech = make_speech()
+    with stored():
+        services.touch(speech=speech)
+    services.unpublish(speech=speech)
+    assert Client().get(speech.get_absolute_url()).status_code == 404
+    # Even a page stored for the address's current state is refused once it is a draft.
+    Speech.objects.filter(pk=speech.pk).update(status="published")
+    with stored():
+        services.touch(speech=speech)
+    Speech.objects.filter(pk=speech.pk).update(status="draft")
+    assert Client().get(speech.get_absolute_url()).status_code == 404
+
+
+def test_drafts_get_no_stored_page(stored):
+    with stored():
+        make_speech(status="draft")
+    assert not RenderedPage.objects.exists()
+
+
+def test_a_page_of_another_release_is_not_served(stored, seed):
+    with stored():
+        services.touch(speech=seed)
+    mark_stored(seed, "OLD-RELEASE")
+    RenderedPage.objects.update(release="0" * 16)
+    assert "新质生产力" in html(seed)
+
+
+def test_render_pages_stores_what_is_missing_or_out_of_date(seed):
+    make_speech(status="draft")
+    call_command("render_pages", verbosity=0)
+    assert list(RenderedPage.objects.values_list("speech", flat=True)) == [seed.pk]
+    mark_stored(seed, "CURRENT")
+    call_command("render_pages", verbosity=0)
+    assert html(seed) == "CURRENT"  # up to date: left alone
+    RenderedPage.objects.update(release="0" * 16)
+    call_command("render_pages", verbosity=0)
+    assert "新质生产力" in html(seed)
+
+
+def test_a_reader_in_another_language_gets_a_page_in_it(stored, seed):
+    with stored():
+        services.touch(speech=seed)
+    mark_stored(seed, "STORED-IN-CHINESE")
+    page = html(seed, Client(HTTP_ACCEPT_LANGUAGE="en"))
+    assert '<html lang="en">' in page
+    assert html(seed) == "STORED-IN-CHINESE"
