@@ -1,5 +1,6 @@
 """Running a parsed query against the index: hits, facets, snippets and suggestions."""
 
+import heapq
 import logging
 import threading
 from collections import Counter, OrderedDict
@@ -8,13 +9,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from haystack import connections
 from whoosh import query as wq
-from whoosh.matching import WrappingMatcher
-from whoosh.query.spans import SpanNear2
 
 from config.security import max_pages
 from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words, query_grams
+from .evaluation import Evaluation, Run
 from .query import parse
 from .snippets import best_snippets
 
@@ -27,8 +27,6 @@ GRAM_BOOST = 0.3
 # Only this many best BM25 matches get the "whole run intact" bonus: it reads positions,
 # far too slow at every match of a common word, and it matters on the first pages only.
 RERANK = 50
-# Up to about this many matches, scoring them all in one pass beats two passes.
-SCORE_ALL = 2000
 TITLE_BOOST = 2.0
 
 
@@ -66,6 +64,7 @@ class Hit:
     speech: Speech
     score: float
     snippets: list = field(default_factory=list)
+    url: str = ""
 
 
 @dataclass
@@ -195,49 +194,38 @@ def _search(searcher, *, q, page, sort, selection, page_size, facets):
     return outcome
 
 
-def matching_ids(q, selection=Selection()):
-    """Every matching speech id, unranked: for checks and tests, not for pages."""
+def matching_ids(q, selection=Selection(), *, among=None):
+    """Every matching speech id (of the ids `among`, if given), unranked, as the results page
+    finds them: for checks, tests and the benchmark's recall, not for pages."""
     parsed = parse(q)
-    whoosh_query = None if parsed.is_empty else build_query(parsed, selection)
+    parts = None if parsed.is_empty else _query_parts(parsed, selection)
     searcher = backend().searcher()
-    if whoosh_query is None or searcher is None:
+    if parts is None or searcher is None:
         return set()
-    hits = searcher.search(whoosh_query, limit=None, scored=False, terms=False)
-    return {int(hit["django_id"]) for hit in hits}
+    within = None
+    if among is not None:
+        within = {searcher.document_number(django_id=str(pk)) for pk in among} - {None}
+    docnums = Evaluation(searcher).docs(parts[0], within)
+    return {int(searcher.stored_fields(d)["django_id"]) for d in docnums}
 
 
 def _run(searcher, parts, outcome, *, sort):
     """Every matching docnum, and the page's speech ids in order with their scores."""
     matched, rank, runs = parts
-    end = outcome.page * outcome.page_size
-    if matched.estimate_size(searcher.reader()) <= SCORE_ALL:
-        # Few matches: one scored pass over all of them is the cheapest.
-        found = searcher.search(_scoring(matched, rank), limit=None, terms=False)
-        matches = {docnum for _score, docnum in found.top_n}
-    else:
-        # Many: find them unscored, which skips the scoring of most, then score the best
-        # (by date, the page's only) without checking phrase positions again.
-        matches = searcher.search(matched, limit=None, scored=False, terms=False).docs()
-        found = None
-        if sort != "date":
-            found = searcher.search(
-                _scoring(_unpositioned(matched), rank),
-                limit=max(end, RERANK),
-                filter=matches,
-                terms=False,
-            )
-    scores = {docnum: score for score, docnum in found.top_n} if found is not None else {}
+    index = Evaluation(searcher)
+    matches = index.docs(matched)
     outcome.page = max(1, min(outcome.page, -(-len(matches) // outcome.page_size)))
     start, end = (outcome.page - 1) * outcome.page_size, outcome.page * outcome.page_size
     if sort == "date":
         dates = _columns.get(searcher)["date"]
         docs = sorted(matches, key=lambda d: (-(dates[d] or 0), d))[max(start, 0) : end]
-        missing = [d for d in docs if d not in scores]
-        scores |= _matcher_scores(searcher, _scoring(_unpositioned(matched), rank), missing)
-        bonus = _intact_bonus(searcher, runs, docs)
+        scores = index.ranking(matched, rank, set(docs))
+        bonus = _intact_bonus(searcher, runs, docs, index=index)
     else:
-        ranked = list(scores)
-        bonus = _intact_bonus(searcher, runs, ranked[:RERANK])
+        scores = index.ranking(matched, rank, matches)
+        # Whoosh's order: best score first, then lowest docnum.
+        ranked = heapq.nlargest(max(end, RERANK), sorted(scores), key=scores.__getitem__)
+        bonus = _intact_bonus(searcher, runs, ranked[:RERANK], index=index)
         # The bonus for whole runs reorders the best only: the phrase check is costly.
         head = sorted(ranked[:RERANK], key=lambda d: -(scores[d] + bonus.get(d, 0.0)))
         docs = (head + ranked[RERANK:])[max(start, 0) : end]
@@ -245,57 +233,22 @@ def _run(searcher, parts, outcome, *, sort):
     return matches, ids, [scores.get(d, 0.0) + bonus.get(d, 0.0) for d in docs]
 
 
-def _unpositioned(query):
-    """A query scoring like `query` on its matches without checking phrase positions or
-    exclusions again: for use where those matches are the filter."""
-    if isinstance(query, wq.AndNot):
-        return _unpositioned(query.a)
-    if isinstance(query, wq.Phrase):
-        return wq.And([wq.Term(query.fieldname, w, boost=query.boost) for w in query.words])
-    return query.apply(_unpositioned)
-
-
-def _matcher_scores(searcher, query, docnums):
-    """`query`'s score at each of `docnums`."""
-    scores, context = {}, searcher.context()
-    for sub, offset in searcher.leaf_searchers():
-        matcher = query.matcher(sub, context)
-        for docnum in sorted(docnums):
-            if _move(matcher, docnum - offset):
-                scores[docnum] = matcher.score()
-    return scores
-
-
-def _intact_bonus(searcher, runs, docnums):
+def _intact_bonus(searcher, runs, docnums, *, index=None):
     """What Phrase("grams", run) would add to the score at each of `docnums` for each run.
 
-    Checked at those documents only: a Phrase matcher moved to a document scans on through
-    the positions of every later candidate, which for a common word is most of the index.
+    Checked at those documents only: the positions of every match of a common word would
+    cost far more, and the bonus matters on the first pages only.
     """
-    bonus, context = {}, searcher.context()
+    index = index or Evaluation(searcher)
+    docnums, bonus = set(docnums), {}
     for run in runs:
-        for sub, offset in searcher.leaf_searchers():
-            grams = [wq.Term("grams", g).matcher(sub, context) for g in query_grams(run)]
-            for docnum in sorted(docnums):
-                local = docnum - offset
-                if all(_move(m, local) for m in grams) and _adjacent(grams):
-                    bonus[docnum] = bonus.get(docnum, 0.0) + sum(m.score() for m in grams)
+        grams = query_grams(run)
+        postings = [index.postings("grams", g, docnums) for g in grams]
+        intact = {d for d in docnums if index.adjacent(postings, d)}
+        scores = [index.term_scores("grams", g, 1.0, intact) for g in grams]
+        for docnum in sorted(intact):
+            bonus[docnum] = bonus.get(docnum, 0.0) + sum(s[docnum] for s in scores)
     return bonus
-
-
-def _move(matcher, local):
-    """Advance `matcher` to document `local` of its segment; whether that document matches."""
-    if local >= 0 and matcher.is_active() and matcher.id() < local:
-        matcher.skip_to(local)
-    return local >= 0 and matcher.is_active() and matcher.id() == local
-
-
-def _adjacent(grams):
-    """Whether the matchers' bigrams occur at consecutive positions in their current document."""
-    starts = set(grams[0].value_as("positions"))
-    for i, matcher in enumerate(grams[1:], 1):
-        starts &= {p - i for p in matcher.value_as("positions")}
-    return bool(starts)
 
 
 # -- building the Whoosh query ------------------------------------------------------------
@@ -308,22 +261,7 @@ def exact(piece):
     grams = query_grams(piece)
     if len(grams) == 1:
         return wq.Term("grams", grams[0], boost=GRAM_BOOST)
-    return _Run("grams", grams, boost=GRAM_BOOST)
-
-
-class _Run(wq.Phrase):
-    """A phrase of bigrams, matched by intersecting position sets: the same documents as
-    Whoosh's Phrase, 1.5-2x faster on long texts, whose span objects cost most of a search."""
-
-    def matcher(self, searcher, context=None):
-        grams = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-        matcher = _RunMatcher(grams)
-        return WrappingMatcher(matcher, boost=self.boost) if self.boost != 1 else matcher
-
-
-class _RunMatcher(SpanNear2.SpanNear2Matcher):
-    def _get_spans(self):
-        return _adjacent(self.ms)
+    return Run("grams", grams, boost=GRAM_BOOST)
 
 
 def _term_query(term):
@@ -343,12 +281,6 @@ def _rank_query(parsed):
     # Unquoted words were split by jieba; the whole run occurring intact ranks higher.
     runs = ["".join(t.pieces) for t in parsed.positive_terms if not t.quoted and len(t.pieces) > 1]
     return (wq.Or(clauses) if clauses else None), [r for r in runs if GRAM_RUN.fullmatch(r)]
-
-
-def build_query(parsed, selection):
-    """The Whoosh query, or None when a filter can match nothing."""
-    parts = _query_parts(parsed, selection)
-    return None if parts is None else _scoring(*parts[:2])
 
 
 def _scoring(matched, rank):
@@ -424,10 +356,9 @@ def _hits(ids, scores, parsed):
         speech = speeches.get(pk)
         if speech is None:
             continue  # unpublished or deleted since the last index write
-        snippets = best_snippets(
-            paragraphs=paragraphs.get(pk, []), pieces=pieces, url=speech.get_absolute_url()
-        )
-        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets))
+        url = speech.get_absolute_url()
+        snippets = best_snippets(paragraphs=paragraphs.get(pk, []), pieces=pieces, url=url)
+        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
     return hits
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .analysis import fold_with_map, jieba_words, raw_pattern
+from .analysis import fold_with_map, jieba_tokenizer, raw_pattern
 
 MAX_SNIPPETS = 3
 WINDOW = 220
@@ -100,21 +100,57 @@ def _match_spans(folded, pieces):
 def _word_spans(folded, spans, context=6):
     """Grow each match to the jieba words it touches, so no half word is ever marked.
 
-    Only a few characters around each match are segmented: word boundaries there do not
-    depend on text further away, and a whole paragraph would cost far more.
+    Only a few characters around the matches are segmented, once for matches close
+    together: word boundaries there do not depend on text further away, and a whole
+    paragraph would cost far more.
     """
     grown = []
-    for s, e in spans:
-        base = max(0, s - context)
-        for _, ws, we in jieba_words(folded[base : e + context]):
-            ws, we = ws + base, we + base
-            if ws < e and we > s:
-                s, e = min(s, ws), max(e, we)
-        if grown and s < grown[-1][1]:
-            grown[-1] = (grown[-1][0], max(e, grown[-1][1]))
-        else:
-            grown.append((s, e))
+    for group in _close_together(spans, context):
+        words = _words(folded, max(0, group[0][0] - context), group[-1][1] + context, group)
+        for s, e in group:
+            for ws, we in words:
+                if ws < e and we > s:
+                    s, e = min(s, ws), max(e, we)
+            if grown and s < grown[-1][1]:
+                grown[-1] = (grown[-1][0], max(e, grown[-1][1]))
+            else:
+                grown.append((s, e))
     return grown
+
+
+def _close_together(spans, context):
+    """The sorted spans, grouped where their surroundings of `context` characters overlap."""
+    groups = []
+    for s, e in spans:
+        if groups and s - context < groups[-1][-1][1] + context:
+            groups[-1].append((s, e))
+        else:
+            groups.append([(s, e)])
+    return groups
+
+
+def _words(folded, start, end, spans):
+    """(start, end) of each jieba word of folded[start:end] that may touch `spans`.
+
+    jieba cuts each run of its word characters on its own (punctuation and spaces split
+    the text first): only the runs that hold part of a match are cut, with the same result.
+    """
+    cut, runs = jieba_tokenizer().cut, _jieba_runs()
+    words = []
+    for run in runs.finditer(folded, start, end):
+        if any(s < run.end() and e > run.start() for s, e in spans):
+            at = run.start()
+            for word in cut(run.group(), HMM=True):
+                words.append((at, at + len(word)))
+                at += len(word)
+    return words
+
+
+def _jieba_runs():
+    """jieba's own pattern for the runs it segments (jieba is loaded by then)."""
+    import jieba
+
+    return jieba.re_han_default
 
 
 def _window(length, spans, window):

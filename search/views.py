@@ -1,5 +1,7 @@
 """The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator, bounded_page_number, max_pages
+from speeches.models import SpeechKind
 
 from . import results
 from .query import MAX_QUERY_CHARS
@@ -26,6 +29,8 @@ SUGGESTION_TEXT = {
     "unfiltered": _("去掉筛选条件"),
 }
 TRUNCATED_NOTICE = _("检索词过长，只用了前 %(n)d 个字。")
+# Options shown per facet (the most frequent; years: the latest).
+FACET_OPTIONS = 15
 
 
 class _Counted:
@@ -55,15 +60,28 @@ def _request_args(request):
     }
 
 
-def _link(request, **changes):
-    params = request.GET.copy()
-    params.pop("page", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return "?" + params.urlencode()
+def _linker(request):
+    """A function giving "?…" links to this page with some parameters changed, and no page.
+
+    The same as changing a copy of request.GET and calling urlencode(), without copying and
+    encoding every parameter again for each of a page's hundred-odd links.
+    """
+    encoded = {
+        key: urlencode([(key, v) for v in values])
+        for key, values in request.GET.lists()
+        if key != "page"
+    }
+
+    def link(**changes):
+        parts = dict(encoded)
+        for key, value in changes.items():
+            if value in (None, ""):
+                parts.pop(key, None)
+            else:
+                parts[key] = urlencode({key: value})
+        return "?" + "&".join(part for part in parts.values() if part)
+
+    return link
 
 
 @require_safe
@@ -71,20 +89,22 @@ def search_page(request):
     args = _request_args(request)
     outcome = results.search(**args)
     page = BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page)
+    link = _linker(request)
     facets = [
         {
             "name": name,
             "title": FACET_TITLES[name],
             "options": [
-                {**o, "url": _link(request, **{name: "" if o["selected"] else o["value"]})}
-                for o in outcome.facets.get(name, [])
+                {**o, "url": link(**{name: "" if o["selected"] else o["value"]})}
+                for o in outcome.facets[name][:FACET_OPTIONS]
             ],
         }
         for name in FACETS
         if outcome.facets.get(name)
     ]
-    params = request.GET.copy()
-    params.pop("page", None)
+    # The kind's label once per kind, not get_kind_display() (every label translated) per card.
+    kinds = {value: str(label) for value, label in SpeechKind.choices}
+    cards = [{"hit": hit, "kind": kinds.get(hit.speech.kind)} for hit in outcome.hits]
     suggestions = [
         {**s, "text": SUGGESTION_TEXT[s["kind"]], "url": "?" + _query_only(s["q"])}
         for s in outcome.suggestions
@@ -96,12 +116,13 @@ def search_page(request):
             "query": outcome.query.raw,
             "parsed": outcome.query,
             "outcome": outcome,
+            "cards": cards,
             "page": page,
             "facets": facets,
             "sort": args["sort"],
-            "sort_links": {s: _link(request, sort=s) for s in SORTS},
+            "sort_links": {s: link(sort=s) for s in SORTS},
             "suggestions": suggestions,
-            "querystring": params.urlencode(),
+            "querystring": link()[1:],  # without the "?"
             "window": settings.ARCHIVE_MAX_RESULTS,
             "notice": _notice(outcome),
         },

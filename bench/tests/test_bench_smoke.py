@@ -95,4 +95,4 @@ def test_writer_layouts_runs(corpus_dir):
         env={**os.environ, "ARCHIVE_CORPUS_DIR": str(corpus_dir)},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("k chars/s") == 1 + 4 * 2  # jieba, then four layouts
+    assert proc.stdout.count("k chars/s") == 1 + 6 * 2  # jieba, then six layouts

@@ -8,7 +8,7 @@ import pytest
 from whoosh import query as wq
 
 from conftest import point_index_at
-from search import indexing, results
+from search import evaluation, indexing, results
 from search.analysis import CJK_RUN, query_grams
 from search.models import IndexTask
 from search.query import parse
@@ -145,36 +145,7 @@ def _fresh(**kwargs):
     return results.search(**kwargs)
 
 
-def _page(outcome):
-    return [(h.speech.pk, h.score) for h in outcome.hits]
-
-
-@pytest.mark.parametrize(
-    "q",
-    [
-        "发展",
-        "经济 改革",
-        "“高质量发展”",
-        "经济发展",
-        "质生产",
-        "发展 -改革",
-        "改革 year:1980-1999",
-    ],
-)
-@pytest.mark.parametrize("sort", ["relevance", "date"])
-def test_many_matches_give_what_one_scored_pass_gives(corpus_index, monkeypatch, q, sort):
-    one_pass = _fresh(q=q, sort=sort, page_size=5)
-    monkeypatch.setattr(results, "SCORE_ALL", 0)
-    two_pass = _fresh(q=q, sort=sort, page_size=5)
-    assert one_pass.count == two_pass.count > 0
-    assert one_pass.facets == two_pass.facets
-    assert [pk for pk, _ in _page(one_pass)] == [pk for pk, _ in _page(two_pass)]
-    assert [s for _, s in _page(one_pass)] == pytest.approx([s for _, s in _page(two_pass)])
-
-
-@pytest.mark.parametrize("score_all", [0, 10_000])
-def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch, score_all):
-    monkeypatch.setattr(results, "SCORE_ALL", score_all)
+def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch):
     monkeypatch.setattr(results, "RERANK", 5)
     whole = [h.speech.pk for h in _fresh(q="经济发展", page_size=12).hits]
     pages = [_fresh(q="经济发展", page=n, page_size=3).hits for n in (1, 2, 3, 4)]
@@ -217,7 +188,7 @@ def test_runs_match_and_score_as_whoosh_phrases_do(corpus_index, run):
     def scores(query):
         return {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
 
-    ours = scores(results._Run("grams", grams, boost=0.3))
+    ours = scores(evaluation.Run("grams", grams, boost=0.3))
     theirs = scores(wq.Phrase("grams", grams, boost=0.3))
     assert ours.keys() == theirs.keys() and ours
     assert ours == pytest.approx(theirs)

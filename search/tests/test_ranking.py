@@ -1,0 +1,156 @@
+"""Matches and scores computed from posting lists (search.evaluation) must be Whoosh's own."""
+
+import random
+
+import pytest
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from search import evaluation, results
+from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, query_grams
+from search.indexing import drain
+from search.query import parse
+from speeches.tests.factories import make_speech
+
+WORDS = (
+    "经济 发展 改革 高质量 社会 主义 创新 驱动 产业 开放 建设 推进 质量 生产 人民 中华 的".split()
+)
+RARE = {5: "林权", 290: "林权", 555: "林权"}
+QUERIES = [
+    "发展",
+    "经济 改革",
+    "“高质量发展”",
+    "经济发展",
+    "经济的发展",
+    "质生产",
+    "林权 发展",
+    "林权 经济发展",
+    "经济 OR 林权",
+    "发展 year:2020",
+    "产业 year:2019-2021",
+    "创新 -改革",
+    "质",
+    "中华人民",
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    """600 generated documents in three segments, some deleted: terms span many blocks."""
+    schema = fields.Schema(
+        django_id=fields.ID(stored=True, unique=True),
+        text=fields.TEXT(analyzer=JiebaAnalyzer(), phrase=False),
+        title=fields.TEXT(analyzer=JiebaAnalyzer(), phrase=False, field_boost=2.0),
+        grams=fields.TEXT(analyzer=BigramAnalyzer()),
+        chars=fields.TEXT(analyzer=CharAnalyzer(), phrase=False),
+        year=fields.ID(stored=True, sortable=True),
+    )
+    ix = whoosh_index.create_in(tmp_path_factory.mktemp("ranking_index"), schema)
+    rng = random.Random(20241125)
+    for start in (0, 200, 400):
+        writer = ix.writer()
+        for n in range(start, start + 200):
+            words = rng.choices(WORDS, k=rng.randint(20, 160)) + [RARE.get(n, "")]
+            body = "".join(words)
+            writer.add_document(
+                django_id=str(n),
+                text=body,
+                title="".join(rng.choices(WORDS, k=3)),
+                grams=body,
+                chars=body,
+                year=str(rng.randint(2018, 2022)),
+            )
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for n in range(0, 600, 37):
+        writer.delete_by_term("django_id", str(n))
+    writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 3 and searcher.reader().has_deletions()
+        yield searcher
+
+
+def _whoosh_docs(searcher, query):
+    # Whoosh's AndNot lets through a first match the exclusion holds, when the exclusion's
+    # postings start earlier: the expected set is the difference.
+    if isinstance(query, wq.AndNot):
+        return _whoosh_docs(searcher, query.a) - _whoosh_docs(searcher, query.b)
+    return set(searcher.docs_for_query(query))
+
+
+def _scored(query):
+    """`query` without its filters (boost 0): Whoosh scores some of them as 1 anyway."""
+    if isinstance(query, wq.And):
+        return wq.And([q for q in query.subqueries if q.boost])
+    return query
+
+
+def _order(scores):
+    """Best first, then lowest docnum: Whoosh's order. Rounded: sums may differ in the last bit."""
+    return sorted(scores, key=lambda d: (-round(scores[d], 9), d))
+
+
+@pytest.mark.parametrize("block", [evaluation.BLOCK, 1])  # 1: blocks are skipped far more often
+@pytest.mark.parametrize("q", QUERIES)
+def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
+    monkeypatch.setattr(evaluation, "BLOCK", block)
+    matched, rank, _runs = results._query_parts(parse(q), results.Selection())
+    index = evaluation.Evaluation(searcher)
+    docs = index.docs(matched)
+    assert docs == _whoosh_docs(searcher, matched) and docs
+    ours = index.ranking(matched, rank, docs)
+    found = searcher.search(results._scoring(_scored(matched), rank), limit=None)
+    theirs = {docnum: score for score, docnum in found.top_n if docnum in docs}
+    assert ours.keys() == theirs.keys()
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    assert _order(ours) == _order(theirs)
+
+
+@pytest.mark.parametrize("q", ["经济发展", "经济的发展", "高质量发展"])
+def test_intact_bonus_is_the_phrase_score(searcher, q):
+    _matched, _rank, runs = results._query_parts(parse(q), results.Selection())
+    phrase = wq.Phrase("grams", query_grams(runs[0]))
+    scores = {docnum: score for score, docnum in searcher.search(phrase, limit=None).top_n}
+    docnums = list(range(0, searcher.doc_count_all(), 3))
+    bonus = results._intact_bonus(searcher, runs, docnums)
+    assert bonus.keys() == scores.keys() & set(docnums) and bonus
+    assert bonus == pytest.approx({d: scores[d] for d in bonus}, rel=1e-12)
+
+
+@pytest.fixture
+def bearings(seed):
+    for n in range(1, 6):
+        make_speech(
+            title=f"轴承报告{n}",
+            paragraphs=["轴承" * n + "产业发展。", "产业" * (6 - n) + "升级，轴承钢。" * n],
+        )
+    drain()
+
+
+@pytest.mark.parametrize("q", ["轴承", "轴承产业", "产业 发展", "轴承 OR 产业"])
+def test_pages_list_whooshs_bm25_order(bearings, monkeypatch, q):
+    monkeypatch.setattr(results, "RERANK", 0)  # no bonus for intact runs: BM25 alone
+    matched, rank, _runs = results._query_parts(parse(q), results.Selection())
+    searcher = results.backend().searcher()
+    found = searcher.search(results._scoring(matched, rank), limit=None)
+    scores = {docnum: score for score, docnum in found.top_n}
+    expected = [int(searcher.stored_fields(d)["django_id"]) for d in _order(scores)]
+    results._cache.owner = None
+    hits = results.search(q=q, page_size=50).hits
+    assert [h.speech.pk for h in hits] == expected and len(expected) > 2
+    assert [h.score for h in hits] == pytest.approx([round(scores[d], 4) for d in _order(scores)])
+
+
+def test_an_exclusion_drops_every_document_holding_it(search_index):
+    # In either indexing order, the exclusion's postings start before the positive word's:
+    # Whoosh's AndNot matcher lets the first document holding both through.
+    make_speech(paragraphs=["钢铁工业。"])
+    make_speech(paragraphs=["轴承钢铁。"])
+    bearing = make_speech(paragraphs=["轴承。"])
+    make_speech(paragraphs=["钢铁轴承。"])
+    make_speech(paragraphs=["钢铁。"])
+    drain()
+    assert len(results.matching_ids("轴承")) == 3
+    assert results.matching_ids("轴承 -钢铁") == {bearing.pk}
+    assert [h.speech.pk for h in results.search(q="轴承 -钢铁").hits] == [bearing.pk]
