@@ -58,25 +58,39 @@ class Fts5:
             expr += " NOT (" + " OR ".join(excluded) + ")"
         return (expr or None), parsed.years
 
-    def search(self, query, limit=20):
+    def _where(self, query):
+        """(WHERE clause, its arguments) for the query, or None if it can match nothing."""
         expr, years = self.match_expr(query)
         if expr is None:
-            return []
-        sql = "SELECT rowid FROM docs WHERE docs MATCH ?"
-        args = [expr]
+            return None
+        where, args = "docs MATCH ?", [expr]
         if years:
-            sql += " AND year BETWEEN ? AND ?"
+            where += " AND year BETWEEN ? AND ?"
             args += [f"{years[0]:04d}", f"{years[1]:04d}"]
-        sql += " ORDER BY rank LIMIT ?"
-        args.append(limit)
-        return [r[0] for r in self.db.execute(sql, args)]
+        return where, args
+
+    def search(self, query, limit=20):
+        found = self._where(query)
+        if found is None:
+            return []
+        where, args = found
+        sql = f"SELECT rowid FROM docs WHERE {where} ORDER BY rank LIMIT ?"
+        return [r[0] for r in self.db.execute(sql, [*args, limit])]
+
+    def count(self, query):
+        found = self._where(query)
+        if found is None:
+            return 0
+        where, args = found
+        return self.db.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()[0]
 
     def contains(self, query, rowid):
-        expr, _years = self.match_expr(query)
-        if expr is None:
+        found = self._where(query)
+        if found is None:
             return False
-        sql = "SELECT 1 FROM docs WHERE docs MATCH ? AND rowid = ?"
-        return self.db.execute(sql, (expr, rowid)).fetchone() is not None
+        where, args = found
+        sql = f"SELECT 1 FROM docs WHERE {where} AND rowid = ?"
+        return self.db.execute(sql, [*args, rowid]).fetchone() is not None
 
     def close(self):
         self.db.close()

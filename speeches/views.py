@@ -87,7 +87,8 @@ def speech_list(request):
 
 @require_safe
 def speech_detail(request, pk):
-    if not request.user.is_authenticated:
+    # With DEBUG (runserver), templates change under a running process: always render.
+    if not (request.user.is_authenticated or settings.DEBUG):
         stored = selectors.stored_page(
             pk=pk, language=request.LANGUAGE_CODE, release=pages.release()
         )

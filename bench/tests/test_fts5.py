@@ -36,3 +36,5 @@ def fts(tmp_path):
 )
 def test_fts5_answers_our_parsers_reading_of_the_query(fts, query, expected):
     assert set(fts.search(query)) == expected
+    assert fts.count(query) == len(expected)
+    assert all(fts.contains(query, rowid) == (rowid in expected) for rowid in DOCS)

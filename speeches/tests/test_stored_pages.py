@@ -145,3 +145,11 @@ def test_a_reader_in_another_language_gets_a_page_in_it(stored, seed):
     page = html(seed, Client(HTTP_ACCEPT_LANGUAGE="en"))
     assert '<html lang="en">' in page
     assert html(seed) == "STORED-IN-CHINESE"
+
+
+def test_with_debug_a_template_edit_shows_at_once(stored, seed, settings):
+    with stored():
+        services.touch(speech=seed)
+    mark_stored(seed, "STORED")
+    settings.DEBUG = True
+    assert "新质生产力" in html(seed)
