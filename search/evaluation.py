@@ -77,12 +77,10 @@ class _Postings:
 
 
 class Evaluation:
-    """The documents and scores of one search's Whoosh queries, computed from posting lists
-    decoded block by block: Whoosh's matcher tree steps through every posting with several
-    Python calls (skip_to, is_active, id). Scores follow Whoosh's BM25F, summed in another
-    order (a difference of rounding only), for every match: Whoosh's own top-N search
-    replaces its matchers as it goes and drops an Or clause (the title) whose best score
-    alone is below the minimum so far, though it adds to the others' scores.
+    """The documents and scores of one search's Whoosh queries. Scores follow Whoosh's BM25F,
+    summed in another order (a difference of rounding only), for every match: Whoosh's own
+    top-N search replaces its matchers as it goes and drops an Or clause (the title) whose
+    best score alone is below the minimum so far, though it adds to the others' scores.
     """
 
     def __init__(self, searcher):
