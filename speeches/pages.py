@@ -26,7 +26,8 @@ from . import selectors
 from .models import Speech
 
 # Stored pages hold this origin in their absolute URLs (the citation line); a response puts the
-# request's own in its place.
+# request's own in its place. (.invalid is reserved: a transcript quoting it would show this
+# site's origin there, nothing worse.)
 ORIGIN = "https://archive.invalid"
 TEMPLATE = "speeches/speech_detail.html"
 # A rename re-renders this many pages at once; the rest are rendered live until

@@ -26,16 +26,15 @@ def remember_neighbours(sender, instance, raw=False, **kwargs):
     instance._pages_adjacent = pages.adjacent_ids(instance.pk, old_event)
 
 
-def refresh_speech_pages(sender, instance, raw=False, **kwargs):
+def refresh_speech_pages(sender, instance, raw=False, signal=None, **kwargs):
     if raw:  # fixtures: `manage.py render_pages` stores the pages afterwards
         return
-    affected = instance._pages_adjacent
-    if kwargs.get("signal") is post_save:
-        affected = affected | pages.adjacent_ids(instance.pk, instance.event_id)
+    saved = signal is post_save
+    affected = set(instance._pages_adjacent)
+    if saved:
+        affected |= pages.adjacent_ids(instance.pk, instance.event_id)
     ids = pages.expire(Speech.objects.filter(pk__in=affected))
-    if kwargs.get("signal") is post_save:
-        ids.append(instance.pk)
-    _store_on_commit(ids)
+    _store_on_commit([*ids, instance.pk] if saved else ids)
 
 
 def refresh_named_pages(sender, instance, created=False, raw=False, **kwargs):
