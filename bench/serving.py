@@ -1,7 +1,6 @@
 """Requests per second under gunicorn (2 workers) on loopback, driven from a second process."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -10,12 +9,6 @@ from urllib.parse import urlencode
 
 from . import procs
 from .stats import NotAvailable, children, memory_mb, peak_rss_mb
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_ready(base, proc, timeout=60):
@@ -67,7 +60,7 @@ def measure(
     concurrency=4,
 ):
     """{endpoint: loadgen result} and the peak RSS of the busiest web worker (MB)."""
-    port = _free_port()
+    port = procs.free_port()
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -74,9 +74,9 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        rate = parse_rate(settings.ARCHIVE_SEARCH_RATE)
-        if rate and request.path_info.startswith(RATE_LIMITED_PREFIXES):
-            retry_after = throttle.hit("search", client_id(request), *rate)
+        if request.path_info.startswith(RATE_LIMITED_PREFIXES):
+            rate = parse_rate(settings.ARCHIVE_SEARCH_RATE)
+            retry_after = rate and throttle.hit("search", client_id(request), *rate)
             if retry_after:
                 return too_many_requests(request, retry_after)
         return self.get_response(request)

@@ -179,7 +179,8 @@ class Evaluation:
         if not isinstance(scorer, BM25FScorer):
             raise TypeError(f"cannot score with {scorer!r}")
         idf, k = scorer.idf, scorer.K1 + 1
-        norms = _norms.get(self.searcher)[fieldname, scorer.B, scorer.K1, scorer.avgfl]
+        key = (fieldname, scorer.B, scorer.K1, scorer.avgfl)
+        norms = _norms.get(self.searcher, key, lambda: _field_norms(self.searcher, *key))
         # bm25() of whoosh.scoring, with the part for the length computed once per searcher.
         scores = {d: idf * ((w * k) / (w + norms[d])) for d, w in pairs if d in docs}
         return _boosted(scores, boost)
@@ -279,33 +280,26 @@ def _blocks(matcher, wanted=None):
         matcher._next_block()
 
 
-class _Norms:
-    """BM25's part for the length, K1 * ((1 - B) + B * length / average length), of every
-    document, per field: computed once per searcher, not at every match of every search."""
+class PerSearcher:
+    """Values derived from one searcher (one state of the index): each computed once, all
+    dropped when a newer searcher comes."""
 
     def __init__(self):
-        self.owner, self.fields = None, {}
+        self.owner, self.values = None, {}
         self.lock = threading.Lock()
 
-    def get(self, searcher):
+    def get(self, searcher, key, build):
         with self.lock:
             if self.owner is not searcher:
-                self.owner, self.fields = searcher, {}
-            return _FieldNorms(searcher, self.fields)
+                self.owner, self.values = searcher, {}
+            if key not in self.values:
+                self.values[key] = build()
+            return self.values[key]
 
 
-class _FieldNorms:
-    def __init__(self, searcher, fields):
-        self.searcher, self.fields = searcher, fields
-
-    def __getitem__(self, key):
-        """key: (fieldname, B, K1, average length)."""
-        if key not in self.fields:  # two threads may both compute it: the same
-            self.fields[key] = _field_norms(self.searcher, *key)
-        return self.fields[key]
-
-
-_norms = _Norms()
+# BM25's part for the length, K1 * ((1 - B) + B * length / average length), of every document,
+# per field: computed once per searcher, not at every match of every search.
+_norms = PerSearcher()
 
 
 def _field_norms(searcher, fieldname, b, k1, average):

@@ -7,6 +7,7 @@ lock is held, so a slower writer can never overwrite a newer state with an older
 """
 
 import ctypes
+import multiprocessing
 import os
 import signal
 from collections import deque
@@ -111,8 +112,13 @@ def _tokenized_batches(ids, workers, size=25):
         return
     # Children must open their own database connections.
     db_connections.close_all()
+    # Fork, named: the workers inherit the loaded settings and jieba, and _start_worker checks
+    # that the rebuild is their parent (under forkserver it would not be).
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     ) as pool:
         pending = deque()
         for chunk in chunks:

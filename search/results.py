@@ -14,7 +14,7 @@ from config.security import max_pages
 from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words, query_grams
-from .evaluation import Evaluation, Run
+from .evaluation import Evaluation, PerSearcher, Run
 from .query import parse
 from .snippets import best_snippets
 
@@ -136,24 +136,17 @@ class _PageCache:
 _cache = _PageCache()
 
 
-class _Columns:
-    """Every document's facet values and date, read once per searcher: counting and sorting
-    are then a list lookup per match instead of a column read per match and field."""
-
-    def __init__(self):
-        self.owner, self.values = None, {}
-        self.lock = threading.Lock()
-
-    def get(self, searcher):
-        with self.lock:
-            if self.owner is not searcher:
-                readers = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
-                self.values = {name: _column(readers, name) for name in (*FACETS, "date")}
-                self.owner = searcher
-            return self.values
+# Every document's facet values and date, read once per searcher: counting and sorting are then
+# a list lookup per match instead of a column read per match and field.
+_columns = PerSearcher()
 
 
-_columns = _Columns()
+def _columns_of(searcher):
+    def read():
+        readers = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
+        return {name: _column(readers, name) for name in (*FACETS, "date")}
+
+    return _columns.get(searcher, "all", read)
 
 
 def _column(readers, name):
@@ -217,7 +210,7 @@ def _run(searcher, parts, outcome, *, sort):
     outcome.page = max(1, min(outcome.page, -(-len(matches) // outcome.page_size)))
     start, end = (outcome.page - 1) * outcome.page_size, outcome.page * outcome.page_size
     if sort == "date":
-        dates = _columns.get(searcher)["date"]
+        dates = _columns_of(searcher)["date"]
         docs = sorted(matches, key=lambda d: (-(dates[d] or 0), d))[max(start, 0) : end]
         scores = index.ranking(matched, rank, set(docs))
         bonus = _intact_bonus(searcher, runs, docs, index=index)
@@ -363,7 +356,7 @@ def _hits(ids, scores, parsed):
 
 
 def _facets(searcher, docnums, selection):
-    values = _columns.get(searcher)
+    values = _columns_of(searcher)
     raw = {}
     for name in FACETS:
         counts = Counter(map(values[name].__getitem__, docnums))

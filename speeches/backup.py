@@ -28,6 +28,7 @@ from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Prefetch
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
@@ -261,9 +262,8 @@ def _related_queryset(model):
 
 
 def _applied_migrations():
-    executor = MigrationExecutor(connection)
     applied = {}
-    for app, name in executor.recorder.applied_migrations():
+    for app, name in MigrationRecorder(connection).applied_migrations():
         applied.setdefault(app, []).append(name)
     return {app: sorted(names) for app, names in sorted(applied.items())}
 

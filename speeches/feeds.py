@@ -23,19 +23,21 @@ SUMMARY_CHARS = 200
 LEAD_PARAGRAPHS = 4
 
 
-def latest_published(*, limit=FEED_ITEMS):
+def latest_published():
     lead = Paragraph.objects.filter(position__lte=LEAD_PARAGRAPHS).order_by("position")
     return (
         selectors.published_speeches()
         .by_date()
-        .prefetch_related(Prefetch("paragraphs", queryset=lead, to_attr="lead_paragraphs"))[:limit]
+        .prefetch_related(Prefetch("paragraphs", queryset=lead, to_attr="lead_paragraphs"))[
+            :FEED_ITEMS
+        ]
     )
 
 
-def summary(speech, *, chars=SUMMARY_CHARS):
-    """Plain text: the opening paragraphs (headings skipped), cut to `chars` characters."""
+def summary(speech):
+    """Plain text: the opening paragraphs (headings skipped), cut to SUMMARY_CHARS characters."""
     texts = [p.text for p in speech.lead_paragraphs if not p.is_heading]
-    return Truncator(" ".join(texts)).chars(chars)
+    return Truncator(" ".join(texts)).chars(SUMMARY_CHARS)
 
 
 def byline(speech):
@@ -72,9 +74,6 @@ class LatestSpeechesFeed(Feed):
 
     def item_title(self, item):
         return item.title
-
-    def item_link(self, item):
-        return item.get_absolute_url()
 
     def get_context_data(self, *, item, **kwargs):
         return {"speech": item, "byline": byline(item), "summary": summary(item)}

@@ -36,7 +36,7 @@ EAGER_LIMIT = 100
 
 
 def render(request, speech, *, origin):
-    previous, following = selectors.neighbours(speech=speech)
+    previous, following = selectors.neighbours(speech_id=speech.pk, event_id=speech.event_id)
     context = {
         "speech": speech,
         "paragraphs": speech.paragraphs.all(),
@@ -86,18 +86,8 @@ def release():
 
 def adjacent_ids(speech_id, event_id):
     """Published addresses next to `speech_id` in its event: their prev/next links name it."""
-    if not event_id:
-        return set()
-    ids = list(
-        Speech.objects.published()
-        .filter(event_id=event_id)
-        .order_by("date", "pk")
-        .values_list("pk", flat=True)
-    )
-    if speech_id not in ids:
-        return set()
-    i = ids.index(speech_id)
-    return set(ids[max(i - 1, 0) : i + 2]) - {speech_id}
+    around = selectors.neighbours(speech_id=speech_id, event_id=event_id)
+    return {s.pk for s in around if s is not None}
 
 
 def expire(queryset):

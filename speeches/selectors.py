@@ -137,17 +137,20 @@ def year_counts(*, queryset):
     return [{"y": y, "n": n} for y, n in sorted(years.items(), reverse=True)]
 
 
-def neighbours(*, speech):
-    """The previous and next published address of the same event, by date then id."""
-    if not speech.event_id:
+def neighbours(*, speech_id, event_id):
+    """The previous and next published address of the event around `speech_id`, by date then
+    id; (None, None) where the address is not a published one of an event."""
+    if not event_id:
         return None, None
     siblings = list(
         Speech.objects.published()
-        .filter(event_id=speech.event_id)
+        .filter(event_id=event_id)
         .order_by("date", "pk")
         .only("pk", "title")
     )
-    index = next(i for i, s in enumerate(siblings) if s.pk == speech.pk)
+    index = next((i for i, s in enumerate(siblings) if s.pk == speech_id), None)
+    if index is None:
+        return None, None
     previous = siblings[index - 1] if index > 0 else None
     following = siblings[index + 1] if index + 1 < len(siblings) else None
     return previous, following

@@ -132,10 +132,7 @@ ARCHIVE_SEARCH_RATE = os.environ.get("ARCHIVE_SEARCH_RATE", "60/60")
 ARCHIVE_LOGIN_RATE = os.environ.get("ARCHIVE_LOGIN_RATE", "5/900")
 ARCHIVE_TRUST_X_FORWARDED_FOR = os.environ.get("ARCHIVE_TRUST_X_FORWARDED_FOR", "") == "1"
 ARCHIVE_MAX_RESULTS = int(os.environ.get("ARCHIVE_MAX_RESULTS", 1000))
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# X-Frame-Options DENY, nosniff, Referrer-Policy and COOP same-origin are Django's defaults.
 
 HAYSTACK_CONNECTIONS = {
     "default": {

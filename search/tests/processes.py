@@ -27,6 +27,9 @@ import django
 from django.conf import settings
 from django.db import connection
 
+from bench.procs import free_port
+from bench.stats import children
+
 ROOT = settings.BASE_DIR
 # A guard against a hang, never a measurement: every step normally takes seconds.
 PATIENCE_S = 180
@@ -151,19 +154,6 @@ def import_files(env, files, metadata, *, background=False, check=True):
     return start(env, *args) if background else run(env, *args, check=check)
 
 
-def children(pid):
-    """The process ids whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 @contextlib.contextmanager
 def running(env, *args):
     """A long-lived child (run_indexer), stopped at the end; yields the Popen."""
@@ -278,12 +268,6 @@ def check_index(env, *flags):
 
 
 # gunicorn and a database link that can be cut ---------------------------------------------
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:

@@ -23,7 +23,7 @@ SYNTAX = set('"“”「」『』＂-－:：')
 
 
 @pytest.fixture(scope="module")
-def corpus(corpus_dir, django_db_setup, django_db_blocker, tmp_path_factory):
+def corpus_speeches(corpus_dir, django_db_setup, django_db_blocker, tmp_path_factory):
     """{speech pk: file name}, with the index built once; rows removed afterwards."""
     from haystack import connections
 
@@ -43,8 +43,8 @@ def corpus(corpus_dir, django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def corpus_index(corpus, db):
-    return corpus
+def corpus_index(corpus_speeches, db):
+    return corpus_speeches
 
 
 def _import(corpus_dir):

@@ -79,6 +79,7 @@ def test_503_while_the_database_is_away_then_the_site_again(env, tmp_path):
     try:
         with gunicorn(web, log_path=tmp_path / "gunicorn.log", workers=WORKERS) as server:
             status, _, body = server.get("/api/v1/speeches")
+            assert status == 200, body
             pk = json.loads(body)["results"][0]["id"]
             for _ in range(ROUNDS):
                 for url, (status, _, _) in _round(server, pk=pk, phase="up").items():

@@ -12,8 +12,6 @@ from speeches import services
 from speeches.models import SpeechStatus
 from speeches.tests.factories import make_speech
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture
 def bearings(seed):

@@ -5,7 +5,7 @@ from django.test import Client
 
 from speeches.models import Speech
 
-from .factories import STAFF_PASSWORD
+from .factories import EDITOR_PERMISSIONS, STAFF_PASSWORD, make_staff
 
 
 @pytest.fixture
@@ -17,6 +17,12 @@ def seed(db):
 @pytest.fixture
 def superuser():
     return User.objects.create_superuser("boss", password=STAFF_PASSWORD)
+
+
+@pytest.fixture
+def editor(db):
+    """Staff who may upload, edit and view addresses, and nothing else."""
+    return make_staff("editor", *EDITOR_PERMISSIONS)
 
 
 @pytest.fixture

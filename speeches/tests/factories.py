@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -9,6 +10,14 @@ from speeches import services
 from speeches.models import DatePrecision, Event, Organization, Person, Speech, SpeechStatus
 
 STAFF_PASSWORD = "pw-correct-horse-battery"
+EDITOR_PERMISSIONS = ("add_speech", "change_speech", "view_speech")
+
+
+def make_staff(username, *codenames):
+    """A staff user with STAFF_PASSWORD and just these permissions."""
+    user = User.objects.create_user(username, password=STAFF_PASSWORD, is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
 
 
 def make_speech(

@@ -14,13 +14,10 @@ SAVE = reverse("admin:speeches_speech_import_save")
 
 
 @pytest.fixture
-def editor(django_user_model, client):
-    user = django_user_model.objects.create_user("editor", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["add_speech", "change_speech", "view_speech"])
-    )
-    client.force_login(user)
-    return user
+def editor(editor, client):
+    """The editor (speeches/tests/conftest.py), logged in on `client`."""
+    client.force_login(editor)
+    return editor
 
 
 def test_only_staff_who_may_add_speeches_can_upload(client, django_user_model):

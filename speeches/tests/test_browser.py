@@ -25,7 +25,7 @@ from .browser_support import (
     background,
     sideways_overflow,
 )
-from .factories import make_speech
+from .factories import STAFF_PASSWORD, make_speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -279,19 +279,6 @@ def test_traditional_characters_find_the_same_address(page, live_server, archive
 # -- uploading -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def editor(django_user_model):
-    from django.contrib.auth.models import Permission
-
-    user = django_user_model.objects.create_user(
-        "editor", password="correct horse battery", is_staff=True
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["add_speech", "change_speech", "view_speech"])
-    )
-    return user
-
-
 def upload(page, live_server, path):
     page.goto(f"{live_server.url}/admin/speeches/speech/import/")
     page.locator("input[name=file]").set_input_files(path)
@@ -316,14 +303,13 @@ def test_staff_upload_is_previewed_published_searchable_and_not_duplicated(
     page.goto(f"{live_server.url}/admin/speeches/speech/import/")
     assert "/admin/login/" in page.url
     page.locator("#id_username").fill("editor")
-    page.locator("#id_password").fill("correct horse battery")
+    page.locator("#id_password").fill(STAFF_PASSWORD)
     shot(page, "login")
     page.locator("#login-form input[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/admin/speeches/speech/import/")
     shot(page, "import-form")
 
-    page.locator("input[name=file]").set_input_files(seed_path)
-    page.locator("input[type=submit][value=预览]").click()
+    upload(page, live_server, seed_path)
     page.wait_for_url(f"{live_server.url}/admin/speeches/speech/import/")
     assert detected(page, "标题") == SEED_TITLE
     assert detected(page, "讲者") == "周宇"

@@ -86,13 +86,8 @@ def test_api_answers_json_503(client, seed, database_away):
         assert client.get(url).status_code == 200, url
 
 
-def test_a_signed_in_editor_gets_503_and_keeps_the_session(
-    client, seed, database_away, django_user_model
-):
+def test_a_signed_in_editor_gets_503_and_keeps_the_session(client, seed, database_away, editor):
     # The session and request.user are read from the database, lazily, inside the view.
-    editor = django_user_model.objects.create_user("editor", password="pw-123456789")
-    editor.is_staff = True
-    editor.save()
     client.force_login(editor)
     url = f"/speeches/{seed.pk}/"
     with database_away():

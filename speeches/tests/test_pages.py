@@ -220,7 +220,7 @@ def test_address_page_links_the_uploaded_original_for_staff_only(client, seed_pa
     assert b"".join(client.get(download).streaming_content) == seed_path.read_bytes()
 
 
-def test_editing_one_paragraph_shows_at_once_despite_the_cached_body(client, seed, boss):
+def test_editing_one_paragraph_shows_at_once_despite_the_page_cache(client, seed, boss):
     url = f"/speeches/{seed.pk}/"
     assert "新的的市场需求" in client.get(url).content.decode()
     paragraph = seed.paragraphs.get(position=4)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
@@ -20,17 +20,11 @@ from search.indexing import drain
 from speeches import services
 from speeches.models import SourceFile, Speech, SpeechStatus
 
-from .factories import STAFF_PASSWORD, make_speech
+from .factories import STAFF_PASSWORD, make_speech, make_staff
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = STAFF_PASSWORD
-
-
-def staff(username, *codenames):
-    user = User.objects.create_user(username, password=PASSWORD, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
 
 
 def client_for(user, **kwargs):
@@ -498,7 +492,7 @@ def test_unpublishing_hides_a_page_readers_already_saw(seed):
 
 
 def test_staff_without_speech_permissions_see_no_drafts_either(seed, draft):
-    clerk = client_for(staff("clerk"))
+    clerk = client_for(make_staff("clerk"))
     assert_no_draft(clerk, seed, draft)
     assert clerk.get("/admin/speeches/speech/").status_code == 403
     assert draft.title not in clerk.get("/admin/").content.decode()
@@ -550,14 +544,14 @@ def import_and_change(client, speech):
 
 
 def test_staff_without_permissions_can_neither_import_nor_change(draft):
-    outcome = import_and_change(client_for(staff("clerk")), draft)
+    outcome = import_and_change(client_for(make_staff("clerk")), draft)
     assert outcome == {k: 403 for k in outcome}
     draft.refresh_from_db()
     assert draft.title == "未公开的内部讲话" and draft.status == SpeechStatus.DRAFT
 
 
 def test_viewing_is_not_changing(draft):
-    outcome = import_and_change(client_for(staff("reader", "view_speech")), draft)
+    outcome = import_and_change(client_for(make_staff("reader", "view_speech")), draft)
     assert outcome == {
         "import": 403,
         "import_post": 403,
@@ -570,13 +564,13 @@ def test_viewing_is_not_changing(draft):
 
 
 def test_staff_who_may_add_can_import_but_not_change(draft):
-    outcome = import_and_change(client_for(staff("importer", "add_speech")), draft)
+    outcome = import_and_change(client_for(make_staff("importer", "add_speech")), draft)
     assert outcome["import"] == outcome["import_post"] == 200
     assert outcome["change"] == outcome["change_post"] == 403
 
 
 def test_staff_who_may_change_can_change_but_not_import(draft):
-    outcome = import_and_change(client_for(staff("editor", "change_speech")), draft)
+    outcome = import_and_change(client_for(make_staff("editor", "change_speech")), draft)
     assert outcome["import"] == outcome["import_post"] == outcome["save"] == 403
     assert outcome["change"] == 200 and outcome["change_post"] == 302
     draft.refresh_from_db()

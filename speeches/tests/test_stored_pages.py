@@ -110,6 +110,10 @@ def test_unpublished_and_deleted_addresses_are_never_served(stored):
         services.touch(speech=speech)
     Speech.objects.filter(pk=speech.pk).update(status="draft")
     assert Client().get(speech.get_absolute_url()).status_code == 404
+    url = speech.get_absolute_url()
+    speech.delete()
+    assert not RenderedPage.objects.exists()
+    assert Client().get(url).status_code == 404
 
 
 def test_drafts_get_no_stored_page(stored):

@@ -345,11 +345,7 @@ def test_anonymous_readers_are_sent_to_log_in(client, source):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_staff_without_the_view_permission_are_refused(client, source, django_user_model):
-    editor = django_user_model.objects.create_user("editor", is_staff=True)
-    editor.user_permissions.set(
-        Permission.objects.filter(codename__in=["add_speech", "change_speech", "view_speech"])
-    )
+def test_staff_without_the_view_permission_are_refused(client, source, editor):
     client.force_login(editor)
     assert client.get(download_url(source)).status_code == 403
     editor.user_permissions.add(Permission.objects.get(codename="view_sourcefile"))

@@ -8,7 +8,7 @@ from speeches.backup import ArchiveError, import_archive
 class Command(BaseCommand):
     help = _(
         "把 export_archive 导出的目录 DIR 恢复到空数据库（先运行 migrate）。"
-        "之后请运行 rebuild_search_index 重建检索索引。"
+        "之后请运行 rebuild_search_index 重建检索索引，并运行 render_pages 生成讲稿页面。"
     )
 
     def add_arguments(self, parser):
@@ -30,6 +30,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.WARNING(
-                _("检索索引没有随之恢复：请运行 python manage.py rebuild_search_index。")
+                _(
+                    "检索索引和讲稿页面没有随之恢复：请运行 python manage.py rebuild_search_index"
+                    " 和 python manage.py render_pages。"
+                )
             )
         )
