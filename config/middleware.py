@@ -13,10 +13,11 @@ import sys
 
 from django.core.signals import got_request_exception
 from django.db.utils import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+from .security import retry_later
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,13 @@ def _note_unreachable(sender, request=None, **kwargs):
 
 def database_unavailable(request, error):
     log.error("database unreachable, answered 503 for %s: %s", request.path, error)
-    if request.path_info.startswith("/api/"):
-        response = JsonResponse(
-            {"detail": _("数据库暂时无法访问，请稍后再试。"), "retry_after": RETRY_AFTER_SECONDS},
-            status=503,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    else:
+    response = retry_later(
+        request,
+        status=503,
+        detail=_("数据库暂时无法访问，请稍后再试。"),
+        seconds=RETRY_AFTER_SECONDS,
         # No request context: the context processors would read request.user, a query.
-        response = HttpResponse(render_to_string("503.html"), status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        page=lambda: render_to_string("503.html"),
+    )
     add_never_cache_headers(response)
     return response

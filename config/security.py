@@ -4,8 +4,8 @@ ARCHIVE_MAX_RESULTS (see config/settings/base.py)."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from . import throttle
@@ -84,15 +84,24 @@ class RateLimitMiddleware:
 
 def too_many_requests(request, retry_after):
     message = _("请求过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": retry_after}
+
+    def page():
+        return render_to_string("429.html", {"message": message}, request)
+
+    return retry_later(request, status=429, detail=message, seconds=retry_after, page=page)
+
+
+def retry_later(request, *, status, detail, seconds, page):
+    """An answer that says when to come back (Retry-After): JSON for the API, else `page()`."""
     if request.path_info.startswith("/api/"):
         response = JsonResponse(
-            {"detail": message, "retry_after": retry_after},
-            status=429,
+            {"detail": detail, "retry_after": seconds},
+            status=status,
             json_dumps_params={"ensure_ascii": False},
         )
     else:
-        response = render(request, "429.html", {"message": message}, status=429)
-    response["Retry-After"] = str(retry_after)
+        response = HttpResponse(page(), status=status)
+    response["Retry-After"] = str(seconds)
     return response
 
 

@@ -31,14 +31,14 @@ def found(q):
     return outcome.count, [(hit.speech.pk, hit.score) for hit in outcome.hits]
 
 
-def ranked(q):
-    """The results in order, speeches of equal score as one group.
+def ranked(result):
+    """A found() result in order, speeches of equal score as one group.
 
     Updates leave the replaced documents in Whoosh's statistics until a merge, which moves
     every score a little, and put the updated document last, which decides between equal
     scores (the seed fixture and the uploaded seed file are the same text).
     """
-    count, hits = found(q)
+    count, hits = result
     groups = {}
     for pk, score in hits:
         groups.setdefault(score, []).append(pk)
@@ -51,7 +51,6 @@ def test_search_finds_the_same_after_a_restore(seed, seed_path, corpus_dir, tmp_
     before = {q: found(q) for q in QUERIES}
     assert all(hits for _count, hits in before.values()), before
     assert len(before["轴承"][1]) == 2 and before["轴承"] == before["軸承"]
-    before_ranked = {q: ranked(q) for q in QUERIES}
     backup.export_archive(target=tmp_path / "export")
     wipe_archive()
     # A new machine: an empty index directory.
@@ -66,4 +65,4 @@ def test_search_finds_the_same_after_a_restore(seed, seed_path, corpus_dir, tmp_
     assert restored <= set(IndexTask.objects.values_list("speech_id", flat=True))
     drain()
     assert check().total == 0
-    assert {q: ranked(q) for q in QUERIES} == before_ranked
+    assert {q: ranked(found(q)) for q in QUERIES} == {q: ranked(r) for q, r in before.items()}
