@@ -169,7 +169,7 @@ def execute(args, *, n, reps, samples, workdir):
     pks = sorted(texts)
 
     def jieba_alone():
-        token_lists, seconds = indexing.jieba_alone([texts[pk] for pk in pks])
+        token_lists, seconds = indexing.jieba_alone([texts[pk] for pk in pks], workdir)
         state["tokens"] = dict(zip(pks, token_lists, strict=True))
         d["jieba_alone"] = {"seconds": seconds, "chars_per_s": v["corpus_chars"] / seconds}
 

@@ -7,8 +7,11 @@ inside the analyzers, at index time and at query time alike.
 
 import logging
 import re
+import sys
 import threading
+from collections import Counter
 
+import numpy as np
 import opencc
 from django.conf import settings
 from whoosh.analysis import Token, Tokenizer
@@ -61,9 +64,21 @@ _TABLE = _FoldTable()
 
 def fold(text):
     """Traditional to simplified, full-width to half-width, lower case, no idle spaces."""
-    text = text.translate(_TABLE)
+    global _last_folded
+    last = _last_folded
+    if last[0] is text:
+        return last[1]
+    folded = text.translate(_TABLE)
     # Most paragraphs hold no whitespace at all; split() finds that faster than the regex.
-    return _DROPPABLE_SPACE.sub("", text) if len(text.split(None, 1)) > 1 else text
+    if len(folded.split(None, 1)) > 1:
+        folded = _DROPPABLE_SPACE.sub("", folded)
+    _last_folded = (text, folded)
+    return folded
+
+
+# The last text folded: indexing folds each address's text once for every field that
+# analyzes it (jieba, bigrams, characters, the folded column).
+_last_folded = (None, "")
 
 
 _unfold = None
@@ -139,6 +154,12 @@ def _load_jieba():
     return tokenizer
 
 
+def load_for_indexing():
+    """jieba and the table of run characters, loaded once: before a rebuild forks workers."""
+    jieba_tokenizer()
+    _is_word()
+
+
 def warm_up():
     """Pay jieba's dictionary load and the unfold table once, when a process starts."""
     jieba_tokenizer()
@@ -155,6 +176,15 @@ def jieba_words(folded):
             yield word, start, pos
 
 
+def word_counts(folded):
+    """{word: occurrences} of the word-like jieba tokens of already folded text."""
+    counts = Counter(jieba_tokenizer().cut(folded, HMM=True))
+    # Tested on each distinct token, not on each occurrence.
+    for token in [t for t in counts if not _GRAM_CHAR.search(t)]:
+        del counts[token]
+    return counts
+
+
 def bigrams(folded):
     """(bigram, position, start) over runs; a gap between runs stops phrases spanning them."""
     pos = 0
@@ -163,6 +193,45 @@ def bigrams(folded):
         for i in range(len(s) - 1):
             yield s[i : i + 2], pos + i, run.start() + i
         pos += len(s) + 1
+
+
+# -- bigrams and characters counted over arrays of code points (the rebuild's path) ---------
+
+_CODE_BITS = 21  # a code point's bits: a bigram is numbered first << 21 | second
+_word_chars = None
+
+
+def code_points(folded):
+    """The text's code points, as an array."""
+    return np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _is_word():
+    """For every code point, whether it is a run character: [^\\W_] is str.isalnum()."""
+    global _word_chars
+    if _word_chars is None:
+        chars = (chr(c).isalnum() for c in range(sys.maxunicode + 1))
+        _word_chars = np.fromiter(chars, dtype=bool, count=sys.maxunicode + 1)
+    return _word_chars
+
+
+def bigram_codes(codes):
+    """(numbers, occurrences) of the bigrams that bigrams() yields, from the text's code
+    points; numbers ascending, ordered as the bigrams are (bigram_of() turns one back)."""
+    word = _is_word()[codes]
+    pairs = word[:-1] & word[1:]
+    numbers = (codes[:-1].astype(np.uint64) << _CODE_BITS) | codes[1:]
+    return np.unique(numbers[pairs], return_counts=True)
+
+
+def bigram_of(number):
+    return chr(number >> _CODE_BITS) + chr(number & ((1 << _CODE_BITS) - 1))
+
+
+def char_codes(codes):
+    """(code points, ones) of the distinct run characters: what CharTokenizer yields."""
+    chars = np.unique(codes[_is_word()[codes]])
+    return chars, np.ones(len(chars), dtype=np.uint32)
 
 
 def query_grams(folded_word):
@@ -238,13 +307,22 @@ class JiebaTokenizer(_FoldingTokenizer):
         for pos, (word, start, end) in enumerate(jieba_words(folded)):
             yield word, pos, start, end
 
+    def counts(self, folded):
+        """{term: occurrences} of what pieces() yields (the rebuild's path, search/bulk.py)."""
+        return word_counts(folded)
+
 
 class BigramTokenizer(_FoldingTokenizer):
-    """Overlapping bigrams with positions, for exact substring phrases of 2+ characters."""
+    """Overlapping bigrams: every 2-character run is one term, and a longer run has all of
+    its bigrams (search.evaluation confirms that they are adjacent)."""
 
     def pieces(self, folded):
         for gram, pos, start in bigrams(folded):
             yield gram, pos, start, start + 2
+
+    # What pieces() yields, counted from code points by the rebuild (search/bulk.py).
+    counted_codes = staticmethod(bigram_codes)
+    term_of = staticmethod(bigram_of)
 
 
 class CharTokenizer(_FoldingTokenizer):
@@ -257,6 +335,9 @@ class CharTokenizer(_FoldingTokenizer):
             if ch not in seen:
                 seen.add(ch)
                 yield ch, 0, m.start(), m.end()
+
+    counted_codes = staticmethod(char_codes)
+    term_of = staticmethod(chr)
 
 
 def JiebaAnalyzer():  # noqa: N802 - named like Whoosh's analyzer factories

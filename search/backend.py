@@ -1,8 +1,8 @@
 """haystack's stock Whoosh backend with three changes.
 
 - The schema follows our fields: analyzed text is not stored and gets no sort column (the
-  body lives in the database), one-character grams need no positions, and filter/facet
-  values are exact IDs with columns.
+  body lives in the database), no field keeps positions, the folded text is a column of
+  its own, and filter/facet values are exact IDs with columns.
 - Every write holds one file lock, so writers queue instead of raising LockError, and
   several changes go out in one commit (`apply`).
 - highlight() marks matches with our own snippet code instead of a StemmingAnalyzer.
@@ -17,8 +17,9 @@ from pathlib import Path
 from haystack.backends.whoosh_backend import WhooshEngine, WhooshSearchBackend, WhooshSearchQuery
 from haystack.constants import ID
 from whoosh import index as whoosh_index
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, TEXT
 from whoosh.fields import ID as WHOOSH_ID
-from whoosh.fields import TEXT
 
 _held = threading.local()
 # Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
@@ -54,38 +55,14 @@ def exclusive_file_lock(path, *, blocking=True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-_prepared = {}
+class FoldedColumn(COLUMN):
+    """Text kept as UTF-8 in a per-document column: not indexed, not stored, read by docnum."""
 
+    def __init__(self):
+        super().__init__(VarBytesColumn())
 
-class PreparedText(TEXT):
-    """TEXT whose postings a worker process may have computed already (see `prepared`)."""
-
-    def __init__(self, name, **kwargs):
-        super().__init__(**kwargs)
-        self.name = name
-
-    def index(self, value, **kwargs):
-        ready = _prepared.get((self.name, value))
-        return iter(ready) if ready is not None else super().index(value, **kwargs)
-
-
-def field_postings(schema, doc):
-    """What each PreparedText field of `doc` would index: run where the CPU is free."""
-    return {
-        (name, doc[name]): list(field.index(doc[name]))
-        for name, field in schema.items()
-        if isinstance(field, PreparedText) and isinstance(doc.get(name), str)
-    }
-
-
-@contextmanager
-def prepared(postings):
-    _prepared.update(postings)
-    try:
-        yield
-    finally:
-        for key in postings:
-            _prepared.pop(key, None)
+    def to_bytes(self, value):
+        return value.encode("utf-8") if isinstance(value, str) else value
 
 
 class ChineseWhooshSearchBackend(WhooshSearchBackend):
@@ -108,18 +85,16 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
             name = field.index_fieldname
             if field.field_type == "keyword":
                 _replace(schema, name, WHOOSH_ID(stored=True, sortable=True))
-            elif hasattr(field, "phrase"):
-                _replace(
-                    schema,
-                    name,
-                    PreparedText(
-                        name,
-                        analyzer=field.analyzer,
-                        stored=field.stored,
-                        phrase=field.phrase,
-                        field_boost=field.boost,
-                    ),
+            elif field.field_type == "folded":
+                _replace(schema, name, FoldedColumn())
+            elif field.field_type == "analyzed":
+                text = TEXT(
+                    analyzer=field.analyzer,
+                    stored=field.stored,
+                    phrase=False,
+                    field_boost=field.boost,
                 )
+                _replace(schema, name, text)
         return content_field_name, schema
 
     def update(self, index, iterable, commit=True):

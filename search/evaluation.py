@@ -8,39 +8,80 @@ BM25F scores are Whoosh's own (search/tests/test_ranking.py compares them on a r
 
 import threading
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import FilterMatcher, WrappingMatcher
-from whoosh.query.spans import SpanNear2
+from whoosh.matching import FilterMatcher
+from whoosh.query.wrappers import WrappingQuery
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer, WeightScorer
 
+from .analysis import query_grams
 
-class Run(wq.Phrase):
-    """A phrase of bigrams, matched by intersecting position sets: the same documents as
-    Whoosh's Phrase, 1.5-2x faster on long texts, whose span objects cost most of a search."""
+GRAMS = "grams"
+# The folded searchable text of each document, as UTF-8 in a column (search.backend).
+FOLDED = "folded"
+
+
+class Run(WrappingQuery):
+    """A run of 3 or more characters: the documents holding all of its bigrams (the child
+    query, which also scores it) and, verbatim in their folded text, the run itself.
+
+    Bigrams carry no positions: confirming the few documents that hold all of a run's
+    bigrams costs less at search time than positions cost at every indexing.
+    """
+
+    def __init__(self, text, boost=1.0, *, child=None):
+        self.text = text
+        if child is None:
+            child = wq.And([wq.Term(GRAMS, g) for g in query_grams(text)], boost=boost)
+        super().__init__(child)
+
+    @property
+    def boost(self):
+        return self.child.boost
+
+    def _rewrap(self, child):
+        return Run(self.text, child=child)
+
+    def __eq__(self, other):
+        return isinstance(other, Run) and (self.text, self.child) == (other.text, other.child)
+
+    __hash__ = WrappingQuery.__hash__
 
     def matcher(self, searcher, context=None):
-        grams = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-        matcher = RunMatcher(grams)
-        return WrappingMatcher(matcher, boost=self.boost) if self.boost != 1 else matcher
+        texts = FoldedTexts(searcher.reader())
+        needle = self.text.encode("utf-8")
+        kept = {d for d in self.child.docs(searcher) if texts.holds(d, needle)}
+        return FilterMatcher(self.child.matcher(searcher, context), kept)
 
 
-class RunMatcher(SpanNear2.SpanNear2Matcher):
-    def _get_spans(self):
-        return adjacent_positions([m.value_as("positions") for m in self.ms])
+class FoldedTexts:
+    """Each document's folded text (UTF-8), from the column of every segment of a reader."""
+
+    def __init__(self, reader):
+        self.starts, self.columns = [], []
+        for leaf, offset in reader.leaf_readers():
+            self.starts.append(offset)
+            column = None
+            if FOLDED in leaf.schema and leaf.has_column(FOLDED):
+                column = leaf.column_reader(FOLDED, translate=False)
+            self.columns.append(column)
+
+    def holds(self, docnum, needle):
+        """Whether document `docnum` holds the bytes `needle`. An index written before the
+        column existed cannot tell: it says yes, so a run is never missed there."""
+        i = bisect_right(self.starts, docnum) - 1
+        column = self.columns[i]
+        return column is None or needle in column[docnum - self.starts[i]]
 
 
-def adjacent_positions(positions):
-    """Whether bigrams at these position lists occur at consecutive positions, in order."""
-    starts = set(positions[0])
-    for i, later in enumerate(positions[1:], 1):
-        starts &= {p - i for p in later}
-    return bool(starts)
+def folded_texts(searcher):
+    """The searcher's FoldedTexts, opened once per searcher."""
+    return _texts.get(searcher, FOLDED, lambda: FoldedTexts(searcher.reader()))
 
 
 # -- evaluating a query over posting lists decoded block by block ---------------------------
@@ -51,15 +92,13 @@ BLOCK = 128
 
 @dataclass
 class _Postings:
-    """A term's postings: global docnums (ascending), weights and, for fields with
-    positions, the encoded positions. All of them, or (`scope` a set of docnums) those of
-    the blocks that hold the documents of `scope`."""
+    """A term's postings: global docnums (ascending) and weights. All of them, or (`scope` a
+    set of docnums) those of the blocks that hold the documents of `scope`."""
 
     fieldname: str
     text: str
     ids: list
     weights: list
-    values: list
     scope: set | None = None
 
     @cached_property
@@ -113,9 +152,7 @@ class Evaluation:
 
     def _docs(self, query, within):
         if isinstance(query, Run):
-            candidates = self._all([wq.Term(query.fieldname, w) for w in query.words], within)
-            grams = [self.postings(query.fieldname, w, candidates) for w in query.words]
-            return {d for d in candidates if self.adjacent(grams, d)}
+            return self.containing(query.text, self.docs(query.child, within))
         if isinstance(query, wq.And):
             return self._all(query.subqueries, within)
         if isinstance(query, wq.Or):
@@ -141,20 +178,21 @@ class Evaluation:
     def ranking(self, matched, rank, docs):
         """{docnum: the score of _scoring(matched, rank)} at `docs`, all matches of `matched`."""
         scores = self.scores(matched, docs)
-        return scores if rank is None else _sum([scores, self.scores(rank, docs)])
+        return scores if rank is None else sum_scores([scores, self.scores(rank, docs)])
 
     def scores(self, query, docs):
         """{docnum: Whoosh's score of `query`} at those of `docs` that it matches."""
         if isinstance(query, wq.Term):
             return self.term_scores(query.fieldname, query.text, query.boost, docs)
         if isinstance(query, wq.Or):  # each alternative where it matches
-            return _sum([self.scores(sub, docs) for sub in query.subqueries])
+            return sum_scores([self.scores(sub, docs) for sub in query.subqueries])
         docs = self.docs(query, docs)
         if isinstance(query, Run):
-            grams = [self.term_scores(query.fieldname, w, 1.0, docs) for w in query.words]
-            return _boosted(_sum(grams), query.boost)
+            return self.scores(query.child, docs)
         if isinstance(query, wq.And):
-            return _sum([self.scores(sub, docs) for sub in query.subqueries])
+            return _boosted(
+                sum_scores([self.scores(sub, docs) for sub in query.subqueries]), query.boost
+            )
         if isinstance(query, wq.AndNot):
             return self.scores(query.a, docs)
         if isinstance(query, wq.TermRange | wq.Every):
@@ -185,14 +223,10 @@ class Evaluation:
         scores = {d: idf * ((w * k) / (w + norms[d])) for d, w in pairs if d in docs}
         return _boosted(scores, boost)
 
-    def adjacent(self, grams, docnum):
-        """Whether the bigram postings `grams` occur in order at consecutive positions in
-        document `docnum`."""
-        at = [g.at(docnum) for g in grams]
-        if min(at) < 0:
-            return False
-        decode = self.searcher.schema[grams[0].fieldname].format.decode_positions
-        return adjacent_positions([decode(g.values[i]) for g, i in zip(grams, at, strict=True)])
+    def containing(self, text, docs):
+        """Those of `docs` whose folded text holds `text` verbatim."""
+        texts, needle = folded_texts(self.searcher), text.encode("utf-8")
+        return {d for d in docs if texts.holds(d, needle)}
 
     def _range_terms(self, query):
         fieldname, reader = query.fieldname, self.searcher.reader()
@@ -204,9 +238,11 @@ def _inside(docs, scope):
     return scope is None or docs is not None and (docs is scope or docs <= scope)
 
 
-def _sum(parts):
-    """Scores added up by document. Whoosh adds them in the order of its matcher tree:
-    the sums differ in rounding only."""
+def sum_scores(parts):
+    """Scores added up by document (into the first of `parts`). Whoosh adds them in the
+    order of its matcher tree: the sums differ in rounding only."""
+    if not parts:
+        return {}
     total = parts[0]
     for part in parts[1:]:
         for docnum, score in part.items():
@@ -221,44 +257,40 @@ def _boosted(scores, boost):
 def _read_postings(leaves, fieldname, text, within):
     """The term's postings in all segments: all of them, or (`within` a set of docnums)
     those of the blocks holding the documents of `within`."""
-    ids, weights, values = [], [], []
+    ids, weights = [], []
     for reader, offset in leaves:
-        if (fieldname, text) not in reader:
+        try:
+            info = reader.term_info(fieldname, text)
+        except TermNotFound:
             continue
-        wanted = None
-        if within is not None:
-            end = offset + reader.doc_count_all()
-            wanted = sorted(d - offset for d in within if offset <= d < end)
-        matcher = reader.postings(fieldname, text)
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child  # it hides deleted documents: dropped below instead
-        for block_ids, block_weights, block_values in _blocks(matcher, wanted):
+        if info.is_inlined():  # a short list, kept in the term's record
+            blocks = [info.inlined_postings()[:2]]
+        else:
+            wanted = None
+            if within is not None:
+                end = offset + reader.doc_count_all()
+                wanted = sorted(d - offset for d in within if offset <= d < end)
+            blocks = _blocks(reader.postings(fieldname, text), wanted)
+        for block_ids, block_weights in blocks:
             if reader.has_deletions():
                 kept = [i for i, d in enumerate(block_ids) if not reader.is_deleted(d)]
                 block_ids = [block_ids[i] for i in kept]
                 block_weights = [block_weights[i] for i in kept]
-                block_values = [block_values[i] for i in kept] if block_values else ()
             ids += [offset + d for d in block_ids] if offset else block_ids
             weights += block_weights
-            values += block_values
-    return _Postings(fieldname, text, ids, weights, values, within)
+    return _Postings(fieldname, text, ids, weights, within)
 
 
 def _blocks(matcher, wanted=None):
-    """(ids, weights, values) of each block of postings, values only with positions; with
-    `wanted` (sorted docnums), only of the blocks that may hold one of them.
+    """(ids, weights) of each block of postings; with `wanted` (sorted docnums), only of the
+    blocks that may hold one of them.
 
     Whoosh 2.7 (pinned) stores a block as one pickled tuple of delta-coded ids, weights
     (None: all 1.0; a float: all that) and values, after a header with the block's last id;
     W3LeafMatcher decodes it lazily, posting by posting. Here each block is taken whole.
     """
-    positions = matcher.supports("positions")
-    if not isinstance(matcher, W3LeafMatcher):  # postings kept inline: a single document
-        while matcher.is_active():
-            value = [matcher.value()] if positions else []
-            yield [matcher.id()], [matcher.weight()], value
-            matcher.next()
-        return
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # it hides deleted documents: the caller drops them instead
     following = 0  # the first of `wanted` not in the blocks before
     while matcher.is_active():
         last = matcher.block_max_id()
@@ -271,12 +303,12 @@ def _blocks(matcher, wanted=None):
             following = bisect_left(wanted, last + 1, following)
         if matcher._data is None:
             matcher._read_data()
-        ids, weights, values = matcher._data
+        ids, weights, _values = matcher._data
         count = len(ids)
         if weights is None or isinstance(weights, float):
             weights = [1.0 if weights is None else weights] * count
         ids = ids if matcher._byteids else list(accumulate(ids))
-        yield ids, weights, values if positions else ()
+        yield ids, weights
         matcher._next_block()
 
 
@@ -300,6 +332,7 @@ class PerSearcher:
 # BM25's part for the length, K1 * ((1 - B) + B * length / average length), of every document,
 # per field: computed once per searcher, not at every match of every search.
 _norms = PerSearcher()
+_texts = PerSearcher()
 
 
 def _field_norms(searcher, fieldname, b, k1, average):
@@ -307,6 +340,7 @@ def _field_norms(searcher, fieldname, b, k1, average):
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
         for docnum in range(reader.doc_count_all()):
-            length = reader.doc_field_length(docnum, fieldname, 1)
+            # (None where the field is empty: Whoosh never scores such a document.)
+            length = reader.doc_field_length(docnum, fieldname, 1) or 0
             norms.append(k1 * ((1 - b) + b * length / average))
     return norms

@@ -7,11 +7,11 @@ lock is held, so a slower writer can never overwrite a newer state with an older
 """
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.db import close_old_connections
@@ -20,8 +20,11 @@ from haystack import connections
 
 from speeches.models import Speech
 
-from .backend import WRITER_OPTIONS, exclusive_file_lock, field_postings, prepared
+from .analysis import load_for_indexing
+from .backend import WRITER_OPTIONS, exclusive_file_lock
+from .bulk import BulkSegmentWriter, CommitWriter
 from .models import IndexTask, enqueue
+from .search_indexes import with_searchable_texts
 
 BATCH = 200
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -78,38 +81,68 @@ def _identifier(pk):
 def rebuild(*, progress=None, workers=None):
     """Replace the whole index with the published speeches, in one atomic commit.
 
-    jieba runs in worker processes; this process is the one writer. Searches see the old
-    index until the commit. Tasks queued meanwhile are applied by the next drain.
+    Worker processes take batches of speeches in turn, so that they finish together; each
+    analyzes its batches and writes them as one segment of its own (search.bulk). This
+    process then commits the segments together, as whoosh.multiproc's writers do. Searches
+    see the old index until the commit. Tasks queued meanwhile are applied by the next drain.
     """
     from whoosh.writing import CLEAR
 
     index, engine = speech_index(), backend()
-    ids = list(index.index_queryset().order_by("pk").values_list("pk", flat=True))
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    load_for_indexing()
     with engine.writer_lock():
+        # Read under the lock: a drain finishing between this read and the lock would
+        # have its speeches cleared by this commit, and its tasks gone.
+        ids = list(index.index_queryset().order_by("pk").values_list("pk", flat=True))
+        batches = Batches([ids[i : i + REBUILD_BATCH] for i in range(0, len(ids), REBUILD_BATCH)])
+        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+        workers = max(1, min(workers, len(batches.lists)))
         if not engine.setup_complete:
             engine.setup()
-        writer = engine.index.refresh().writer(**WRITER_OPTIONS, limitmb=256)
+        writer = CommitWriter(engine.index.refresh(), **WRITER_OPTIONS)
         try:
-            for batch in _tokenized_batches(ids, workers):
-                for doc, postings in batch:
-                    with prepared(postings):
-                        writer.add_document(**doc)
-                if progress:
-                    progress(len(batch))
+            segments = _write_segments(batches, workers, progress)
+            writer.commit_segments([s for s in segments if s.doc_count_all()], CLEAR)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=CLEAR)
         engine.reset_searcher()
     return len(ids)
 
 
-def _tokenized_batches(ids, workers, size=25):
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    if workers <= 1 or len(chunks) <= 1:
-        yield from map(_prepare_and_tokenize, chunks)
-        return
+# Speeches per batch: small enough that the workers finish within a batch of each other.
+REBUILD_BATCH = 50
+
+
+class Batches:
+    """Batches of speech ids that processes take in turn, and how many speeches are done.
+    The counters live in shared memory, which forked workers inherit."""
+
+    def __init__(self, lists):
+        self.lists = lists
+        context = multiprocessing.get_context("fork")
+        self.taken, self.done = context.Value("i", 0), context.Value("i", 0)
+
+    def take(self):
+        """The next batch, or None when none is left."""
+        with self.taken.get_lock():
+            i = self.taken.value
+            self.taken.value += 1
+        return self.lists[i] if i < len(self.lists) else None
+
+    def stop(self):
+        with self.taken.get_lock():
+            self.taken.value = len(self.lists)
+
+    def finished(self, count):
+        with self.done.get_lock():
+            self.done.value += count
+
+
+def _write_segments(batches, workers, progress):
+    """One segment per worker (written here if there is just one)."""
+    if workers == 1:
+        return [_write_segment(batches, progress)]
     # Children must open their own database connections.
     db_connections.close_all()
     # Fork, named: the workers inherit the loaded settings and jieba, and _start_worker checks
@@ -118,21 +151,33 @@ def _tokenized_batches(ids, workers, size=25):
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), batches),
     ) as pool:
-        pending = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_prepare_and_tokenize, chunk))
-            # A bounded window: the writer, not memory, sets the pace.
-            if len(pending) >= workers * 3:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        futures = [pool.submit(_write_segment) for _ in range(workers)]
+        reported = 0
+        while True:
+            finished, pending = wait(futures, timeout=0.5, return_when=FIRST_EXCEPTION)
+            reported = _report(progress, batches.done.value, reported)
+            if any(f.exception() for f in finished):
+                batches.stop()  # the others finish the batch they have, and stop
+            if not pending or any(f.exception() for f in finished):
+                break
+        return [f.result() for f in futures]
 
 
-def _start_worker(parent_pid):
-    """A tokenizer worker dies with the rebuild that forked it: a SIGKILLed rebuild must not
-    leave idle workers holding memory and database connections."""
+def _report(progress, done, reported):
+    if progress and done > reported:
+        progress(done - reported)
+    return done
+
+
+_batches = None
+
+
+def _start_worker(parent_pid, batches):
+    """A worker dies with the rebuild that forked it: a SIGKILLed rebuild must not leave
+    workers holding memory and database connections."""
+    global _batches
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -140,19 +185,31 @@ def _start_worker(parent_pid):
         pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+    _batches = batches
     close_old_connections()
 
 
-def _prepare_and_tokenize(chunk):
-    """Documents and their postings (jieba, grams), computed in a worker process."""
+def _write_segment(batches=None, progress=None):
+    """Take batches until none is left; write their speeches as one new segment."""
+    batches = batches or _batches
     index, engine = speech_index(), backend()
-    _, schema = engine.build_schema(connections["default"].get_unified_index().all_searchfields())
-    qs = index.index_queryset().select_related("speaker", "organization", "event")
-    out = []
-    for speech in qs.filter(pk__in=chunk).order_by("pk"):
-        doc = engine.whoosh_document(index.full_prepare(speech))
-        out.append((doc, field_postings(schema, doc)))
-    return out
+    writer = BulkSegmentWriter(engine.index.refresh(), _lk=False, **WRITER_OPTIONS)
+    qs = index.index_queryset().prefetch_related(None)
+    qs = qs.select_related("speaker", "organization", "event").order_by("pk")
+    # The postings of the whole segment stay in memory until the end: millions of small lists
+    # that the cyclic garbage collector would otherwise scan again and again.
+    # (On failure the files written so far belong to no commit: the next commit removes them.)
+    gc.disable()
+    try:
+        while (batch := batches.take()) is not None:
+            for speech in with_searchable_texts(qs.filter(pk__in=batch)):
+                writer.add_document(**engine.whoosh_document(index.full_prepare(speech)))
+            batches.finished(len(batch))
+            if progress:
+                progress(len(batch))
+        return writer.finish_segment()
+    finally:
+        gc.enable()
 
 
 # -- drift ---------------------------------------------------------------------------------

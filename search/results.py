@@ -13,8 +13,8 @@ from whoosh import query as wq
 from config.security import max_pages
 from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
 
-from .analysis import GRAM_RUN, fold, jieba_words, query_grams
-from .evaluation import Evaluation, PerSearcher, Run
+from .analysis import GRAM_RUN, fold, jieba_words
+from .evaluation import Evaluation, PerSearcher, Run, sum_scores
 from .query import parse
 from .snippets import best_snippets
 
@@ -24,7 +24,7 @@ FACETS = ("year", "kind", "speaker", "organization", "event")
 SORTS = ("relevance", "date")
 # Exact-match clauses decide what matches; jieba tokens (BM25) mostly decide the order.
 GRAM_BOOST = 0.3
-# Only this many best BM25 matches get the "whole run intact" bonus: it reads positions,
+# Only this many best BM25 matches get the "whole run intact" bonus: it reads their text,
 # far too slow at every match of a common word, and it matters on the first pages only.
 RERANK = 50
 TITLE_BOOST = 2.0
@@ -227,21 +227,13 @@ def _run(searcher, parts, outcome, *, sort):
 
 
 def _intact_bonus(searcher, runs, docnums, *, index=None):
-    """What Phrase("grams", run) would add to the score at each of `docnums` for each run.
+    """What Run(run) (its bigrams' scores, where the run is intact) adds at each of `docnums`.
 
-    Checked at those documents only: the positions of every match of a common word would
+    Checked at those documents only: reading the text of every match of a common word would
     cost far more, and the bonus matters on the first pages only.
     """
     index = index or Evaluation(searcher)
-    docnums, bonus = set(docnums), {}
-    for run in runs:
-        grams = query_grams(run)
-        postings = [index.postings("grams", g, docnums) for g in grams]
-        intact = {d for d in docnums if index.adjacent(postings, d)}
-        scores = [index.term_scores("grams", g, 1.0, intact) for g in grams]
-        for docnum in sorted(intact):
-            bonus[docnum] = bonus.get(docnum, 0.0) + sum(s[docnum] for s in scores)
-    return bonus
+    return sum_scores([index.scores(Run(run), set(docnums)) for run in runs])
 
 
 # -- building the Whoosh query ------------------------------------------------------------
@@ -251,10 +243,9 @@ def exact(piece):
     """A query matching documents whose folded text contains the run `piece` verbatim."""
     if len(piece) == 1:
         return wq.Term("chars", piece, boost=GRAM_BOOST)
-    grams = query_grams(piece)
-    if len(grams) == 1:
-        return wq.Term("grams", grams[0], boost=GRAM_BOOST)
-    return Run("grams", grams, boost=GRAM_BOOST)
+    if len(piece) == 2:
+        return wq.Term("grams", piece, boost=GRAM_BOOST)
+    return Run(piece, boost=GRAM_BOOST)
 
 
 def _term_query(term):

@@ -1,17 +1,31 @@
 """What the search index holds for each published address: one Whoosh document per speech."""
 
+from collections import defaultdict
+
 from haystack import indexes
 
-from speeches.models import Speech
+from speeches.models import Paragraph, Speech
 
-from .analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer
+from .analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
 
 
 class AnalyzedField(indexes.CharField):
     """Text searched but never stored: the body lives in the database, not twice on disk."""
 
-    def __init__(self, *, phrase=True, **kwargs):
-        self.phrase = phrase
+    field_type = "analyzed"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("stored", False)
+        super().__init__(**kwargs)
+
+
+class FoldedTextField(indexes.CharField):
+    """The folded text itself, kept beside the index (not analyzed, not returned): a run
+    found through its bigrams is confirmed there (search.evaluation.Run)."""
+
+    field_type = "folded"
+
+    def __init__(self, **kwargs):
         kwargs.setdefault("stored", False)
         super().__init__(**kwargs)
 
@@ -23,12 +37,13 @@ class KeywordField(indexes.CharField):
 
 
 class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
-    # Ranking: jieba tokens (BM25), term frequencies only. Recall: bigram phrases and
-    # single characters; only the bigrams need positions.
-    text = AnalyzedField(document=True, analyzer=JiebaAnalyzer(), phrase=False)
-    title = AnalyzedField(analyzer=JiebaAnalyzer(), phrase=False, boost=2.0)
+    # Ranking: jieba tokens (BM25). Recall: single characters, bigrams, and for longer runs
+    # all their bigrams confirmed in the folded text. No field needs positions.
+    text = AnalyzedField(document=True, analyzer=JiebaAnalyzer())
+    title = AnalyzedField(analyzer=JiebaAnalyzer(), boost=2.0)
     grams = AnalyzedField(analyzer=BigramAnalyzer())
-    chars = AnalyzedField(analyzer=CharAnalyzer(), phrase=False)
+    chars = AnalyzedField(analyzer=CharAnalyzer())
+    folded = FoldedTextField()
 
     year = KeywordField(null=True)
     kind = KeywordField(model_attr="kind")
@@ -66,14 +81,32 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     def prepare_chars(self, obj):
         return searchable_text(obj)
 
+    def prepare_folded(self, obj):
+        return fold(searchable_text(obj))
 
-def searchable_text(speech):
-    """Everything a reader may quote: headings, body and the speech's own names."""
+
+def searchable_text(speech, body=None):
+    """Everything a reader may quote: headings, body and the speech's own names.
+    `body`: the texts of its paragraphs, if they were read already."""
     cache = getattr(speech, "_searchable_text", None)
     if cache is None:
         names = [speech.title, speech.subtitle, speech.position]
         names += [str(x) for x in (speech.speaker, speech.organization, speech.event) if x]
-        body = [p.text for p in speech.paragraphs.all()]
+        if body is None:
+            body = [p.text for p in speech.paragraphs.all()]
         # A pilcrow, not a blank line: folding joins CJK across whitespace, never across ¶.
         cache = speech._searchable_text = "\n¶\n".join([*names, *body])
     return cache
+
+
+def with_searchable_texts(speeches):
+    """The speeches, each with its searchable text, their paragraphs read in one query as
+    plain strings: a rebuild reads every paragraph of the archive."""
+    speeches = list(speeches)
+    bodies = defaultdict(list)
+    rows = Paragraph.objects.filter(speech__in=speeches).order_by("speech_id", "position")
+    for speech_id, text in rows.values_list("speech_id", "text"):
+        bodies[speech_id].append(text)
+    for speech in speeches:
+        searchable_text(speech, bodies[speech.pk])
+    return speeches

@@ -84,17 +84,3 @@ def test_table_names_the_baseline_and_the_skipped_steps(tiny_run):
     details = json.loads(out.with_name("latest-details.json").read_text("utf-8"))
     assert details["details"]["machine"]["nproc"] >= 1
     assert len(details["details"]["query_mix"]) == 9
-
-
-@pytest.mark.corpus
-def test_writer_layouts_runs(corpus_dir):
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.writer_layouts", "--docs", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "ARCHIVE_CORPUS_DIR": str(corpus_dir)},
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("k chars/s") == 1 + 6 * 2  # jieba, then six layouts

@@ -1,8 +1,15 @@
+from collections import Counter
+
+import pytest
+
 from search.analysis import (
+    _GRAM_CHAR,
     BigramAnalyzer,
     CharAnalyzer,
     JiebaAnalyzer,
+    _is_word,
     bigrams,
+    code_points,
     fold,
     fold_with_map,
     jieba_words,
@@ -76,3 +83,36 @@ def test_jieba_words_have_offsets_into_folded_text():
     folded = fold("2024年上海国际轴承峰会")
     for word, start, end in jieba_words(folded):
         assert folded[start:end] == word
+
+
+TEXTS = [
+    "發展新質生產力，推动轴承产业高质量发展！",
+    "截止 2024 年 9月底，ＡＩ与 Made-In_China 2025：10000多家企业。",
+    "\n¶\n第一章　总则\n¶\n第一条 为了……制定本法。",
+    "𠀀𠀁丂 ⅫⅣ ①② αβγ ÀÉ ß 十四五 x",
+    "",
+    "轴",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_rebuilds_counts_are_what_the_analyzers_yield(text):
+    """search.bulk counts terms without Token objects: it must count exactly these."""
+    folded = fold(text)
+    for analyzer in (JiebaAnalyzer(), BigramAnalyzer(), CharAnalyzer()):
+        expected = Counter(t.text for t in analyzer(text))
+        if hasattr(analyzer, "counted_codes"):
+            numbers, occurrences = analyzer.counted_codes(code_points(folded))
+            assert list(numbers) == sorted(numbers)
+            terms = map(analyzer.term_of, numbers.tolist())
+            found = dict(zip(terms, occurrences.tolist(), strict=True))
+        else:
+            found = analyzer.counts(folded)
+        assert found == expected, analyzer
+
+
+def test_run_characters_are_gram_run_characters_everywhere():
+    """The rebuild's table of run characters (str.isalnum) is GRAM_RUN's [^\\W_]."""
+    table = _is_word()
+    differ = [c for c in range(len(table)) if bool(_GRAM_CHAR.match(chr(c))) != table[c]]
+    assert not differ and len(table) == 0x110000

@@ -9,9 +9,10 @@ from whoosh import query as wq
 
 from conftest import point_index_at
 from search import evaluation, indexing, results
-from search.analysis import CJK_RUN, query_grams
+from search.analysis import CJK_RUN, fold
 from search.models import IndexTask
 from search.query import parse
+from search.search_indexes import searchable_text
 from speeches.models import Event, Paragraph, Person, Speech, SpeechKind, SpeechStatus
 from speeches.services import replace_paragraphs, split_paragraphs
 
@@ -153,8 +154,8 @@ def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch):
     assert len(set(whole)) == 12
 
 
-def test_intact_bonus_is_what_the_phrase_would_add(corpus_index, monkeypatch):
-    """The bonus is checked at a few documents, not by a Phrase query: it must score the same."""
+def test_intact_bonus_is_what_the_run_would_add(corpus_index, monkeypatch):
+    """The bonus is checked at a few documents, not by a Run query: it must score the same."""
     q = "经济的发展"  # its bigrams also occur apart, in 经济的… and …的发展
     matched, rank, runs = results._query_parts(parse(q), results.Selection())
     assert runs == [q]
@@ -165,33 +166,30 @@ def test_intact_bonus_is_what_the_phrase_would_add(corpus_index, monkeypatch):
         return {docnum: score for score, docnum in found.top_n}
 
     plain = scores(results._scoring(matched, rank))
-    phrase = wq.Phrase("grams", query_grams(q))
-    with_phrase = scores(results._scoring(matched, wq.Or([rank, phrase])))
+    run = evaluation.Run(q)
+    with_run = scores(results._scoring(matched, wq.Or([rank, run])))
     bonus = results._intact_bonus(searcher, runs, list(plain))
-    grams = wq.And([wq.Term("grams", g) for g in query_grams(q)])
-    apart = set(searcher.docs_for_query(grams)) - set(searcher.docs_for_query(phrase))
+    apart = set(searcher.docs_for_query(run.child)) - set(searcher.docs_for_query(run))
     assert bonus and apart & set(plain) and not apart & set(bonus)
     for docnum, score in plain.items():
-        assert with_phrase[docnum] == pytest.approx(score + bonus.get(docnum, 0.0))
+        assert with_run[docnum] == pytest.approx(score + bonus.get(docnum, 0.0))
     monkeypatch.setattr(results, "RERANK", len(plain))  # then the whole order is exact
-    best = sorted(with_phrase, key=lambda d: (-with_phrase[d], d))[:10]
+    best = sorted(with_run, key=lambda d: (-with_run[d], d))[:10]
     assert best != sorted(plain, key=lambda d: (-plain[d], d))[:10]
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in best]
     assert [h.speech.pk for h in _fresh(q=q, page_size=10).hits] == expected
 
 
 @pytest.mark.parametrize("run", ["高质量发展", "社会主义", "经济的发展", "中华人民共和国"])
-def test_runs_match_and_score_as_whoosh_phrases_do(corpus_index, run):
+def test_runs_find_exactly_the_addresses_holding_them(corpus_index, run):
     searcher = results.backend().searcher()
-    grams = query_grams(run)
-
-    def scores(query):
-        return {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
-
-    ours = scores(evaluation.Run("grams", grams, boost=0.3))
-    theirs = scores(wq.Phrase("grams", grams, boost=0.3))
-    assert ours.keys() == theirs.keys() and ours
-    assert ours == pytest.approx(theirs)
+    holding = {pk for pk in corpus_index if run in fold(searchable_text(Speech.objects.get(pk=pk)))}
+    found = {
+        int(searcher.stored_fields(d)["django_id"])
+        for d in searcher.docs_for_query(evaluation.Run(run))
+    }
+    assert found == holding and found
+    assert results.matching_ids(f"“{run}”") == holding
     if run == "经济的发展":  # its bigrams also occur apart
-        loose = wq.And([wq.Term("grams", g) for g in grams])
-        assert set(searcher.docs_for_query(loose)) > set(ours)
+        loose = evaluation.Run(run).child
+        assert len(set(searcher.docs_for_query(loose))) > len(found)

@@ -8,7 +8,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from search import evaluation, results
-from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, query_grams
+from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
+from search.backend import FoldedColumn
 from search.indexing import drain
 from search.query import parse
 from speeches.tests.factories import make_speech
@@ -42,8 +43,9 @@ def searcher(tmp_path_factory):
         django_id=fields.ID(stored=True, unique=True),
         text=fields.TEXT(analyzer=JiebaAnalyzer(), phrase=False),
         title=fields.TEXT(analyzer=JiebaAnalyzer(), phrase=False, field_boost=2.0),
-        grams=fields.TEXT(analyzer=BigramAnalyzer()),
+        grams=fields.TEXT(analyzer=BigramAnalyzer(), phrase=False),
         chars=fields.TEXT(analyzer=CharAnalyzer(), phrase=False),
+        folded=FoldedColumn(),
         year=fields.ID(stored=True, sortable=True),
     )
     ix = whoosh_index.create_in(tmp_path_factory.mktemp("ranking_index"), schema)
@@ -59,6 +61,7 @@ def searcher(tmp_path_factory):
                 title="".join(rng.choices(WORDS, k=3)),
                 grams=body,
                 chars=body,
+                folded=fold(body),
                 year=str(rng.randint(2018, 2022)),
             )
         writer.commit(merge=False)
@@ -108,10 +111,10 @@ def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
 
 
 @pytest.mark.parametrize("q", ["经济发展", "经济的发展", "高质量发展"])
-def test_intact_bonus_is_the_phrase_score(searcher, q):
+def test_intact_bonus_is_the_runs_score(searcher, q):
     _matched, _rank, runs = results._query_parts(parse(q), results.Selection())
-    phrase = wq.Phrase("grams", query_grams(runs[0]))
-    scores = {docnum: score for score, docnum in searcher.search(phrase, limit=None).top_n}
+    run = evaluation.Run(runs[0])
+    scores = {docnum: score for score, docnum in searcher.search(run, limit=None).top_n}
     docnums = list(range(0, searcher.doc_count_all(), 3))
     bonus = results._intact_bonus(searcher, runs, docnums)
     assert bonus.keys() == scores.keys() & set(docnums) and bonus

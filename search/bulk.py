@@ -1,0 +1,306 @@
+"""Writing a whole Whoosh segment at once, for the rebuild.
+
+Whoosh's SegmentWriter puts every posting of a segment through a sorting pool (spilling
+sorted runs to disk and merging them in Python) and then through the codec one call at a
+time: for a rebuild of the archive, some 13 million postings, most of the time spent. Here
+our analyzers count each document's terms at C speed (`counts()`, no Token per occurrence),
+the counts are appended to three flat columns (term number, docnum, occurrences), and one
+stable sort at the end groups them by term; each term is then written whole, a block at a
+time, and the postings of rare terms go into the term's record (Whoosh's "inline" postings,
+which its reader supports).
+
+Everything else is Whoosh's own: the per-document writer (stored fields, lengths, columns),
+the block and term formats, and the stock W3Codec that reads the segment back.
+search/tests/test_bulk.py compares the files with those Whoosh's own writer makes.
+"""
+
+from array import array
+from collections import defaultdict
+from io import BytesIO
+from itertools import count, repeat
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment, W3TermInfo
+from whoosh.filedb.structfile import StructFile
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint, pack_ushort
+from whoosh.writing import SegmentWriter
+
+from .analysis import code_points, fold
+
+# Posting lists shorter than a block are kept in the term's record instead of a block of
+# their own in the postings file: most bigrams occur in a few documents only.
+INLINE_LIMIT = 128
+# Blocks of fewer postings are written uncompressed (the block header says which): zlib's
+# set-up costs more than it saves on a few bytes.
+COMPRESS_FROM = 32
+# pack_uint(n) for the small numbers most postings hold: one bytes object for each, which
+# pickle then writes once per list.
+_PACKED = tuple(pack_uint(n) for n in range(256))
+
+
+class BulkSegmentWriter(SegmentWriter):
+    """A SegmentWriter for a new segment of new documents (it merges nothing), written term
+    by term at commit. Documents must not carry Whoosh's `_boost`/`_stored_` keywords."""
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, codec=BulkCodec(), **kwargs)
+        # Fields our analyzers count, as columns; every other indexed field as Whoosh
+        # analyzes it: {term bytes: [(docnum, weight, value)]}.
+        self.counted = {
+            name: Columns(getattr(field.analyzer, "term_of", None))
+            for name, field in self.schema.items()
+            if _countable(field)
+        }
+        self.postings = defaultdict(lambda: defaultdict(list))
+        # The last text's code points, which both bigrams and characters count.
+        self._codes = (None, None)
+
+    def add_reader(self, reader):
+        raise NotImplementedError("BulkSegmentWriter writes new documents only")
+
+    def add_document(self, **fields):
+        self._check_state()
+        names = sorted(fields)
+        if any(name.startswith("_") for name in names):
+            raise ValueError("BulkSegmentWriter takes no _boost or _stored_ keywords")
+        self._check_fields(self.schema, names)
+        docnum, perdoc = self.docnum, self.perdocwriter
+        perdoc.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = self.schema[name]
+            length = 0
+            if name in self.counted:
+                length = self._add_counts(name, field, docnum, value)
+            elif field.indexed:
+                terms = self.postings[name]
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    length += freq if field.scorable else 0
+                    terms[tbytes].append((docnum, weight, vbytes))
+            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _add_counts(self, name, field, docnum, value):
+        analyzer, folded = field.analyzer, fold(value)
+        if hasattr(analyzer, "counted_codes"):
+            if self._codes[0] is not folded:
+                self._codes = (folded, code_points(folded))
+            codes, occurrences = analyzer.counted_codes(self._codes[1])
+            self.counted[name].add_codes(docnum, codes, occurrences)
+            length = int(occurrences.sum())
+        else:
+            counts = analyzer.counts(folded)
+            self.counted[name].add(docnum, counts)
+            length = sum(counts.values())
+        return length if field.scorable else 0
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        lengths = self.per_document_reader()
+        count = self.docnum - self.docbase
+        try:
+            for name in sorted({*self.postings, *(n for n, c in self.counted.items() if c.size)}):
+                field = self.schema[name]
+                doc_lengths = None
+                if field.scorable:
+                    doc_lengths = [lengths.doc_field_length(d, name) for d in range(count)]
+                if name in self.counted:
+                    self.fieldwriter.write_counted(name, field, self.counted[name], doc_lengths)
+                else:
+                    self.fieldwriter.write_postings(name, field, self.postings[name], doc_lengths)
+        finally:
+            lengths.close()
+        self.fieldwriter.close()
+
+    def finish_segment(self):
+        """Write and close the segment; return it for a CommitWriter to commit (as
+        whoosh.multiproc's writers do). Its temporary folder is the index's, shared with
+        the other writers: the committing writer removes it."""
+        return self._finalize_segment()
+
+
+class CommitWriter(SegmentWriter):
+    """Holds the index's write lock while other writers make segments, then commits them."""
+
+    def commit_segments(self, segments, mergetype):
+        """Commit `segments` beside what `mergetype` keeps of the index's current ones."""
+        self._check_state()
+        kept = self._merge_segments(mergetype, None, None)
+        self._close_segment()
+        self._commit_toc([*kept, *segments])
+        self._finish()
+
+
+def _countable(field):
+    return (
+        field.indexed
+        and type(field.format) is Frequency
+        and (hasattr(field.analyzer, "counts") or hasattr(field.analyzer, "counted_codes"))
+        and not field.vector
+        and not field.separate_spelling()
+    )
+
+
+class Columns:
+    """One field's postings as three flat columns: term number, docnum, occurrences.
+    Appending costs no Python object per posting; grouping by term waits for the end.
+
+    Terms are numbered here as they come, or (`term_of` given) by the analyzer, whose
+    numbers order as its terms do and which `term_of` turns back into terms.
+    """
+
+    def __init__(self, term_of=None):
+        self.term_of = term_of
+        self.numbers = defaultdict(count().__next__)
+        self.terms, self.docs, self.freqs = array("Q"), array("I"), array("I")
+
+    @property
+    def size(self):
+        return len(self.terms)
+
+    def add(self, docnum, counts):
+        """`counts`: {term: occurrences} of document `docnum`."""
+        self.terms.extend(map(self.numbers.__getitem__, counts))
+        self.freqs.extend(counts.values())
+        self.docs.extend(repeat(docnum, len(counts)))
+
+    def add_codes(self, docnum, numbers, occurrences):
+        """The analyzer's term numbers and their occurrences in document `docnum`, as arrays."""
+        self.terms.frombytes(numbers.astype(np.uint64).tobytes())
+        self.freqs.frombytes(occurrences.astype(np.uint32).tobytes())
+        self.docs.frombytes(np.full(len(numbers), docnum, dtype=np.uint32).tobytes())
+
+    def by_term(self):
+        """(term, docnums, occurrences) of each term, terms sorted, docnums ascending."""
+        numbers = np.frombuffer(self.terms, dtype=np.uint64)
+        order = np.argsort(numbers, kind="stable")  # stable: docnums stay ascending
+        docs = np.frombuffer(self.docs, dtype=np.uint32)[order].tolist()
+        freqs = np.frombuffer(self.freqs, dtype=np.uint32)[order].tolist()
+        unique, starts = np.unique(numbers[order], return_index=True)
+        bounds = [*starts.tolist(), len(order)]
+        if self.term_of:
+            terms = enumerate(map(self.term_of, unique.tolist()))
+        else:  # numbered 0, 1, 2… in order of appearance; code point order is UTF-8 order
+            terms = ((n, term) for term, n in sorted(self.numbers.items()))
+        for i, term in terms:
+            yield term, docs[bounds[i] : bounds[i + 1]], freqs[bounds[i] : bounds[i + 1]]
+
+
+class BulkCodec(W3Codec):
+    """W3Codec writing whole terms. Segments record the stock codec, which reads them:
+    nothing in an index refers to this module."""
+
+    def __init__(self):
+        super().__init__(inlinelimit=INLINE_LIMIT)
+
+    def new_segment(self, storage, indexname):
+        return W3Segment(W3Codec(), indexname)
+
+    def field_writer(self, storage, segment):
+        return BulkFieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return BlockPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+class BulkFieldWriter(W3FieldWriter):
+    def _create_file(self, ext):
+        """The term and postings files are made in memory and written out whole when closed:
+        Whoosh's writers ask a file for its position at every term and block, and a real
+        file asks the system each time."""
+        created = super()._create_file(ext)
+
+        def write_out(made):
+            created.write(made.file.getbuffer())
+            created.close()
+
+        return StructFile(BytesIO(), name=created._name, onclose=write_out)
+
+    def write_counted(self, fieldname, fieldobj, columns, lengths):
+        """The postings of a Frequency field, from its Columns."""
+        boost = fieldobj.format.field_boost
+        self.start_field(fieldname, fieldobj)
+        for term, ids, freqs in columns.by_term():
+            self._add_term(
+                term.encode("utf-8"),
+                ids,
+                freqs if boost == 1 else [f * boost for f in freqs],
+                [_PACKED[f] if f < 256 else pack_uint(f) for f in freqs],
+                lengths,
+            )
+        self.finish_field()
+
+    def write_postings(self, fieldname, fieldobj, terms, lengths):
+        """`terms`: {term bytes: [(docnum, weight, value bytes)]}, as Whoosh's formats give."""
+        self.start_field(fieldname, fieldobj)
+        for tbytes in sorted(terms):
+            ids, weights, values = zip(*terms[tbytes], strict=True)
+            # A format has values for every posting or for none (Existence): none are kept.
+            self._add_term(tbytes, ids, weights, [v for v in values if v], lengths)
+        self.finish_field()
+
+    def _add_term(self, tbytes, ids, weights, values, lengths):
+        """One term's postings (docnums ascending), values for all or none of them;
+        `lengths` per docnum, or None."""
+        if len(ids) >= INLINE_LIMIT:
+            self.start_term(tbytes)
+            self._postwriter.add_postings(ids, weights, values, lengths)
+            self.finish_term()
+            return
+        # What W3PostingsWriter.finish_postings() would write for a short list, were its
+        # inline branch not calling a method W3TermInfo lacks (set_inline).
+        weights = array("f", weights)
+        known = [n for n in map(lengths.__getitem__, ids) if n] if lengths else ()
+        info = W3TermInfo(
+            0 + sum(weights),
+            len(ids),
+            min(known) if known else None,
+            max(known, default=0),
+            max(0, max(weights)),
+            ids[0],
+            ids[-1],
+        )
+        info.set_inlined(ids, weights, values)
+        self._tindex.add(pack_ushort(self._fieldid) + tbytes, info.to_bytes())
+
+
+class BlockPostingsWriter(W3PostingsWriter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._level = self._compression
+
+    def add_postings(self, ids, weights, values, lengths):
+        """One term's postings, in docnum order: the blocks add_posting() would fill one
+        posting at a time, with the same statistics."""
+        limit = self._blocklimit
+        for start in range(0, len(ids), limit):
+            if self._ids:  # a full block, not the last: finish_postings writes that one
+                self._write_block()
+            end = start + limit
+            block_ids = ids[start:end]
+            block_weights = weights[start:end]
+            self._ids = array("I", block_ids)
+            self._weights = array("f", block_weights)
+            self._values = values[start:end]
+            self._maxweight = max(0, max(self._weights))
+            if lengths is not None:
+                known = [n for n in map(lengths.__getitem__, block_ids) if n]
+                self._minlength = min(known) if known else None
+                self._maxlength = max(known, default=0)
+
+    def _write_block(self, last=False):
+        self._compression = self._level if len(self._ids) >= COMPRESS_FROM else 0
+        super()._write_block(last)

@@ -1,0 +1,178 @@
+"""The rebuild's segment writer (search.bulk) must write what Whoosh's own writer writes."""
+
+import random
+from pathlib import Path
+
+import pytest
+from haystack import connections
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
+
+from search import bulk, evaluation, results
+from search.analysis import fold
+from search.backend import WRITER_OPTIONS
+from search.query import parse
+
+WORDS = (
+    "经济 發展 改革 高质量 社会主义 創新 驱动 产业 开放 建设 推进 质量 生产 人民 中华 的 "
+    "轴承 2024 年 ＡＩ Made In China 第一章 总则 ，。、 ¶ 10 000 多 林权 龘"
+).split()
+
+
+def _documents(count, seed=7):
+    """Speech-like documents over our real schema, with rare and very common terms, empty
+    and missing values, and texts repeated whole."""
+    rng = random.Random(seed)
+    docs = []
+    for n in range(count):
+        body = "".join(rng.choices(WORDS, k=rng.randint(0, 300)))
+        if n % 50 == 7:
+            body = docs[n - 5]["text"]
+        docs.append(
+            {
+                "id": f"speeches.speech.{n}",
+                "django_ct": "speeches.speech",
+                "django_id": str(n),
+                "text": body,
+                "title": "".join(rng.choices(WORDS, k=3)),
+                "grams": body,
+                "chars": body,
+                "folded": fold(body),
+                "year": str(rng.randint(1954, 2025)),
+                "kind": rng.choice(["报告", "其他"]),
+                "speaker": str(rng.randint(1, 9)) if n % 3 else None,
+                "updated": f"2026-01-{n % 28 + 1:02d}",
+            }
+        )
+    return docs
+
+
+@pytest.fixture(scope="module")
+def schema():
+    backend = connections["default"].get_backend()
+    return backend.build_schema(connections["default"].get_unified_index().all_searchfields())[1]
+
+
+def _write(folder, schema, docs, writer_class, **options):
+    """The index written, and the writer."""
+    folder.mkdir()
+    ix = FileStorage(str(folder)).create_index(schema)
+    writer = writer_class(ix, **WRITER_OPTIONS, **options)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    return ix, writer
+
+
+def _segment_files(folder):
+    """{file extension: bytes} of the index's one segment."""
+    files = {}
+    for path in Path(folder).glob("MAIN_*.*"):
+        if not path.name.startswith("_"):
+            files[path.name.split(".", 1)[1]] = path.read_bytes()
+    return files
+
+
+def test_segments_are_whooshs_file_for_file_and_term_for_term(tmp_path, schema, monkeypatch):
+    # Whoosh's writer, with its short-list branch working (it calls a method W3TermInfo
+    # lacks) and every block compressed, as Whoosh compresses them.
+    monkeypatch.setattr(W3TermInfo, "set_inline", W3TermInfo.set_inlined, raising=False)
+    monkeypatch.setattr(bulk, "COMPRESS_FROM", 0)
+    docs = _documents(700)
+    theirs, _ = _write(
+        tmp_path / "whoosh", schema, docs, SegmentWriter, codec=W3Codec(inlinelimit=128)
+    )
+    ours, writer = _write(tmp_path / "bulk", schema, docs, bulk.BulkSegmentWriter)
+    # Our analyzers' terms are counted, not put through Whoosh's Token objects.
+    assert {name for name, columns in writer.counted.items() if columns.size} == {
+        "text",
+        "title",
+        "grams",
+        "chars",
+    }
+    expected, found = _segment_files(tmp_path / "whoosh"), _segment_files(tmp_path / "bulk")
+    assert found.keys() == expected.keys() and {"trm", "pst", "folded.col"} <= found.keys()
+    # The term file holds pickled short lists, where ours share equal value objects (pickle
+    # writes them once): compared term by term instead, every statistic and posting.
+    for extension in expected.keys() - {"trm"}:
+        assert found[extension] == expected[extension], extension
+    with theirs.reader() as known, ours.reader() as written:
+        terms = list(known.all_terms())
+        assert list(written.all_terms()) == terms and len(terms) > 1000
+        for fieldname, text in terms:
+            info = written.term_info(fieldname, text)
+            assert vars(info) == vars(known.term_info(fieldname, text)), (fieldname, text)
+    (seg_theirs,), (seg_ours,) = theirs._segments(), ours._segments()
+    assert seg_ours._fieldlengths == seg_theirs._fieldlengths
+    assert type(seg_ours.codec()) is W3Codec
+
+
+def test_bulk_segments_read_as_whooshs(tmp_path, schema):
+    """With inline postings and small blocks left uncompressed, every term, posting, stored
+    field and column reads back as from Whoosh's own writer, and searches find the same."""
+    docs = _documents(900, seed=11)
+    theirs, _ = _write(tmp_path / "whoosh", schema, docs, SegmentWriter)
+    ours, _ = _write(tmp_path / "bulk", schema, docs, bulk.BulkSegmentWriter)
+    with theirs.reader() as expected, ours.reader() as found:
+        assert list(found.all_terms()) == list(expected.all_terms())
+        inline = blocks = 0
+        for fieldname, text in expected.all_terms():
+            info, known = found.term_info(fieldname, text), expected.term_info(fieldname, text)
+            inline += info.is_inlined()
+            blocks += info.doc_frequency() > bulk.COMPRESS_FROM
+            assert _stats(info) == _stats(known), (fieldname, text)
+            assert _postings(found, fieldname, text) == _postings(expected, fieldname, text)
+        assert inline and blocks
+        assert list(found.all_stored_fields()) == list(expected.all_stored_fields())
+        for name in ("folded", "year", "speaker"):
+            assert list(found.column_reader(name)) == list(expected.column_reader(name)), name
+        for name in ("text", "title", "grams", "chars"):
+            lengths = [
+                (r.doc_field_length(d, name), r.field_length(name))
+                for r in (found, expected)
+                for d in range(900)
+            ]
+            assert lengths[:900] == lengths[900:], name
+    with theirs.searcher() as expected, ours.searcher() as found:
+        for q in ("经济", "發展 改革", "“高质量”", "轴", "made china", "社会主义 -林权", "2024年"):
+            matched, rank, _runs = results._query_parts(parse(q), results.Selection())
+            ranked = [evaluation.Evaluation(s) for s in (found, expected)]
+            docs_found, docs_expected = (e.docs(matched) for e in ranked)
+            assert docs_found == docs_expected and docs_found, q
+            scores = [e.ranking(matched, rank, docs_found) for e in ranked]
+            assert scores[0] == pytest.approx(scores[1], rel=1e-12), q
+            # Whoosh's own matchers read inline postings too.
+            assert set(found.docs_for_query(matched)) == docs_found, q
+
+
+def _stats(info):
+    return (
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )
+
+
+def _postings(reader, fieldname, text):
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        # Fields without values answer None from a block, "" from a term's record.
+        found.append((matcher.id(), matcher.weight(), matcher.value() or None))
+        matcher.next()
+    return found
+
+
+def test_what_the_bulk_writer_cannot_write_is_refused(tmp_path, schema):
+    ix = FileStorage(str(tmp_path)).create_index(schema)
+    writer = bulk.BulkSegmentWriter(ix, **WRITER_OPTIONS)
+    with pytest.raises(ValueError, match="_boost"):
+        writer.add_document(**_documents(1)[0], _boost=2.0)
+    with pytest.raises(NotImplementedError):
+        writer.add_reader(None)
+    writer.cancel()
