@@ -113,8 +113,24 @@ def _build_unfold():
 def fold_with_map(text):
     """Return (folded, offsets) where offsets[i] is the index in `text` of folded[i]."""
     translated = text.translate(_TABLE)
-    if len(translated) == len(text) and len(translated.split(None, 1)) == 1:
+    if len(translated) != len(text):  # invisible characters went: rare, done char by char
+        return _fold_with_map_slowly(text)
+    spans = []
+    if len(translated.split(None, 1)) > 1:
+        spans = [m.span() for m in _DROPPABLE_SPACE.finditer(translated)]
+    if not spans:
         return translated, range(len(text))
+    parts, offsets, start = [], [], 0
+    for dropped_start, dropped_end in spans:
+        parts.append(translated[start:dropped_start])
+        offsets += range(start, dropped_start)
+        start = dropped_end
+    parts.append(translated[start:])
+    offsets += range(start, len(translated))
+    return "".join(parts), offsets
+
+
+def _fold_with_map_slowly(text):
     kept = [(i, _TABLE[ord(ch)]) for i, ch in enumerate(text)]
     kept = [(i, ch) for i, ch in kept if ch is not None]
     translated = "".join(ch for _, ch in kept)
@@ -166,10 +182,28 @@ def warm_up():
     raw_pattern("")
 
 
+def jieba_tokens(folded):
+    """All of jieba's tokens of already folded text, in order: together they are the text.
+
+    The last text's are kept: indexing asks for them twice, for the word counts and for the
+    word boundaries.
+    """
+    global _last_cut
+    last = _last_cut
+    if last[0] is folded:
+        return last[1]
+    tokens = list(jieba_tokenizer().cut(folded, HMM=True))
+    _last_cut = (folded, tokens)
+    return tokens
+
+
+_last_cut = (None, [])
+
+
 def jieba_words(folded):
     """(word, start, end) for each word-like jieba token of already folded text."""
     pos = 0
-    for word in jieba_tokenizer().cut(folded, HMM=True):
+    for word in jieba_tokens(folded):
         start = pos
         pos += len(word)
         if _GRAM_CHAR.search(word):
@@ -178,11 +212,34 @@ def jieba_words(folded):
 
 def word_counts(folded):
     """{word: occurrences} of the word-like jieba tokens of already folded text."""
-    counts = Counter(jieba_tokenizer().cut(folded, HMM=True))
+    counts = Counter(jieba_tokens(folded))
     # Tested on each distinct token, not on each occurrence.
     for token in [t for t in counts if not _GRAM_CHAR.search(t)]:
         del counts[token]
     return counts
+
+
+# The longest token length that word_lengths() writes as one character (below surrogates).
+_LONGEST = 0xD7FF
+
+
+def word_lengths(folded):
+    """The lengths of jieba's tokens of already folded text, each written as the character
+    of that code point: stored beside the index, they let snippets mark whole words without
+    running jieba again. A longer token than _LONGEST counts as several."""
+    lengths = []
+    for token in jieba_tokens(folded):
+        size = len(token)
+        while size > _LONGEST:
+            lengths.append(_LONGEST)
+            size -= _LONGEST
+        lengths.append(size)
+    return "".join(map(chr, lengths))
+
+
+def word_ends(lengths):
+    """The end offset of each token, from what word_lengths() wrote, as an array."""
+    return np.cumsum(code_points(lengths), dtype=np.int64)
 
 
 def bigrams(folded):

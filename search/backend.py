@@ -1,8 +1,8 @@
 """haystack's stock Whoosh backend with three changes.
 
 - The schema follows our fields: analyzed text is not stored and gets no sort column (the
-  body lives in the database), no field keeps positions, the folded text is a column of
-  its own, and filter/facet values are exact IDs with columns.
+  body lives in the database), no field keeps positions, the folded text and its word
+  lengths are columns of their own, and filter/facet values are exact IDs with columns.
 - Every write holds one file lock, so writers queue instead of raising LockError, and
   several changes go out in one commit (`apply`).
 - highlight() marks matches with our own snippet code instead of a StemmingAnalyzer.
@@ -55,7 +55,7 @@ def exclusive_file_lock(path, *, blocking=True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class FoldedColumn(COLUMN):
+class TextColumn(COLUMN):
     """Text kept as UTF-8 in a per-document column: not indexed, not stored, read by docnum."""
 
     def __init__(self):
@@ -85,8 +85,8 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
             name = field.index_fieldname
             if field.field_type == "keyword":
                 _replace(schema, name, WHOOSH_ID(stored=True, sortable=True))
-            elif field.field_type == "folded":
-                _replace(schema, name, FoldedColumn())
+            elif field.field_type == "column":
+                _replace(schema, name, TextColumn())
             elif field.field_type == "analyzed":
                 text = TEXT(
                     analyzer=field.analyzer,

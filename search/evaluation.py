@@ -22,8 +22,8 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from .analysis import query_grams
 
 GRAMS = "grams"
-# The folded searchable text of each document, as UTF-8 in a column (search.backend).
-FOLDED = "folded"
+# Columns of each document's folded searchable text and of its word lengths (search_indexes).
+FOLDED, WORDS = "folded", "words"
 
 
 class Run(WrappingQuery):
@@ -53,35 +53,44 @@ class Run(WrappingQuery):
     __hash__ = WrappingQuery.__hash__
 
     def matcher(self, searcher, context=None):
-        texts = FoldedTexts(searcher.reader())
+        texts = DocumentTexts(searcher.reader(), FOLDED)
         needle = self.text.encode("utf-8")
         kept = {d for d in self.child.docs(searcher) if texts.holds(d, needle)}
         return FilterMatcher(self.child.matcher(searcher, context), kept)
 
 
-class FoldedTexts:
-    """Each document's folded text (UTF-8), from the column of every segment of a reader."""
+class DocumentTexts:
+    """A text column (search.backend.TextColumn) of every segment of a reader, by docnum."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, name):
         self.starts, self.columns = [], []
         for leaf, offset in reader.leaf_readers():
             self.starts.append(offset)
             column = None
-            if FOLDED in leaf.schema and leaf.has_column(FOLDED):
-                column = leaf.column_reader(FOLDED, translate=False)
+            if name in leaf.schema and leaf.has_column(name):
+                column = leaf.column_reader(name, translate=False)
             self.columns.append(column)
 
-    def holds(self, docnum, needle):
-        """Whether document `docnum` holds the bytes `needle`. An index written before the
-        column existed cannot tell: it says yes, so a run is never missed there."""
+    def raw(self, docnum):
+        """The document's UTF-8 bytes, or None where the index was written without them."""
         i = bisect_right(self.starts, docnum) - 1
         column = self.columns[i]
-        return column is None or needle in column[docnum - self.starts[i]]
+        return None if column is None else column[docnum - self.starts[i]]
+
+    def text(self, docnum):
+        raw = self.raw(docnum)
+        return None if raw is None else raw.decode("utf-8")
+
+    def holds(self, docnum, needle):
+        """Whether the document holds the bytes `needle`. An index written before the
+        column existed cannot tell: it says yes, so a run is never missed there."""
+        raw = self.raw(docnum)
+        return raw is None or needle in raw
 
 
-def folded_texts(searcher):
-    """The searcher's FoldedTexts, opened once per searcher."""
-    return _texts.get(searcher, FOLDED, lambda: FoldedTexts(searcher.reader()))
+def document_texts(searcher, name):
+    """The searcher's DocumentTexts of a column, opened once per searcher."""
+    return _texts.get(searcher, name, lambda: DocumentTexts(searcher.reader(), name))
 
 
 # -- evaluating a query over posting lists decoded block by block ---------------------------
@@ -225,7 +234,7 @@ class Evaluation:
 
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim."""
-        texts, needle = folded_texts(self.searcher), text.encode("utf-8")
+        texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
         return {d for d in docs if texts.holds(d, needle)}
 
     def _range_terms(self, query):

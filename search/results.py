@@ -14,9 +14,10 @@ from config.security import max_pages
 from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words
-from .evaluation import Evaluation, PerSearcher, Run, sum_scores
+from .evaluation import FOLDED, WORDS, Evaluation, PerSearcher, Run, document_texts, sum_scores
 from .query import parse
-from .snippets import best_snippets
+from .search_indexes import searchable_names
+from .snippets import best_snippets, choose, snippets_of
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def _search(searcher, *, q, page, sort, selection, page_size, facets):
         _suggest(outcome, selection)
         return outcome
     try:
-        matches, ids, scores = _run(searcher, parts, outcome, sort=sort)
+        matches, docs, ids, scores = _run(searcher, parts, outcome, sort=sort)
     except (OSError, ValueError) as exc:
         # A writer may have merged away a segment under an old searcher: reopen next time.
         backend().reset_searcher()
@@ -179,7 +180,7 @@ def _search(searcher, *, q, page, sort, selection, page_size, facets):
         matches = None
     if matches is not None:
         outcome.count = len(matches)
-        outcome.hits = _hits(ids, scores, parsed)
+        outcome.hits = _hits(searcher, docs, ids, scores, parsed)
         if facets:
             outcome.facets = _facets(searcher, matches, selection)
     if not outcome.count:
@@ -223,7 +224,7 @@ def _run(searcher, parts, outcome, *, sort):
         head = sorted(ranked[:RERANK], key=lambda d: -(scores[d] + bonus.get(d, 0.0)))
         docs = (head + ranked[RERANK:])[max(start, 0) : end]
     ids = [int(searcher.stored_fields(d)["django_id"]) for d in docs]
-    return matches, ids, [scores.get(d, 0.0) + bonus.get(d, 0.0) for d in docs]
+    return matches, docs, ids, [scores.get(d, 0.0) + bonus.get(d, 0.0) for d in docs]
 
 
 def _intact_bonus(searcher, runs, docnums, *, index=None):
@@ -325,25 +326,53 @@ def ids_named(model, fields, wanted):
 # -- turning index hits into page content -------------------------------------------------
 
 
-def _hits(ids, scores, parsed):
+def _hits(searcher, docnums, ids, scores, parsed):
     speeches = Speech.objects.published().with_related().in_bulk(ids)
     pieces = parsed.highlight_pieces
-    paragraphs = {}
-    if pieces:
-        rows = Paragraph.objects.filter(speech_id__in=list(speeches)).order_by(
-            "speech_id", "position"
-        )
-        for speech_id, position, text in rows.values_list("speech_id", "position", "text"):
-            paragraphs.setdefault(speech_id, []).append((position, text))
+    choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
+    texts = _chosen_texts(choices)
     hits = []
     for pk, score in zip(ids, scores, strict=True):
         speech = speeches.get(pk)
         if speech is None:
             continue  # unpublished or deleted since the last index write
         url = speech.get_absolute_url()
-        snippets = best_snippets(paragraphs=paragraphs.get(pk, []), pieces=pieces, url=url)
+        snippets = []
+        if pieces:
+            snippets = None
+            if choices.get(pk) is not None:
+                snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
+            if snippets is None:  # the index is older than the text: read and cut it afresh
+                paragraphs = speech.paragraphs.values_list("position", "text")
+                snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
         hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
     return hits
+
+
+def _choices(searcher, docnums, ids, speeches, pieces):
+    """{speech id: the paragraphs chosen for snippets from the index, or None}."""
+    folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
+    choices = {}
+    for docnum, pk in zip(docnums, ids, strict=True):
+        speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
+        if speech is not None and text is not None and lengths is not None:
+            names = len(searchable_names(speech))
+            choices[pk] = choose(folded=text, lengths=lengths, names=names, pieces=pieces)
+    return choices
+
+
+def _chosen_texts(choices):
+    """{speech id: {position: text}} of the chosen paragraphs, in one query."""
+    wanted = {(pk, c.position) for pk, chosen in choices.items() for c in chosen or ()}
+    texts = {}
+    if wanted:
+        rows = Paragraph.objects.filter(
+            speech_id__in={pk for pk, _ in wanted}, position__in={p for _, p in wanted}
+        ).values_list("speech_id", "position", "text")
+        for pk, position, text in rows:
+            if (pk, position) in wanted:
+                texts.setdefault(pk, {})[position] = text
+    return texts
 
 
 def _facets(searcher, docnums, selection):

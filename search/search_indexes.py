@@ -6,7 +6,7 @@ from haystack import indexes
 
 from speeches.models import Paragraph, Speech
 
-from .analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
+from .analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold, word_lengths
 
 
 class AnalyzedField(indexes.CharField):
@@ -19,11 +19,11 @@ class AnalyzedField(indexes.CharField):
         super().__init__(**kwargs)
 
 
-class FoldedTextField(indexes.CharField):
-    """The folded text itself, kept beside the index (not analyzed, not returned): a run
-    found through its bigrams is confirmed there (search.evaluation.Run)."""
+class ColumnField(indexes.CharField):
+    """Text kept beside the index, a value per document, neither analyzed nor returned with
+    results: search code reads it by document number."""
 
-    field_type = "folded"
+    field_type = "column"
 
     def __init__(self, **kwargs):
         kwargs.setdefault("stored", False)
@@ -43,7 +43,10 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     title = AnalyzedField(analyzer=JiebaAnalyzer(), boost=2.0)
     grams = AnalyzedField(analyzer=BigramAnalyzer())
     chars = AnalyzedField(analyzer=CharAnalyzer())
-    folded = FoldedTextField()
+    # The folded text, where a run found through its bigrams is confirmed (evaluation.Run),
+    # and the lengths of its jieba words, which snippets mark whole (search.snippets).
+    folded = ColumnField()
+    words = ColumnField()
 
     year = KeywordField(null=True)
     kind = KeywordField(model_attr="kind")
@@ -84,19 +87,30 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     def prepare_folded(self, obj):
         return fold(searchable_text(obj))
 
+    def prepare_words(self, obj):
+        return word_lengths(fold(searchable_text(obj)))
+
 
 def searchable_text(speech, body=None):
     """Everything a reader may quote: headings, body and the speech's own names.
     `body`: the texts of its paragraphs, if they were read already."""
     cache = getattr(speech, "_searchable_text", None)
     if cache is None:
-        names = [speech.title, speech.subtitle, speech.position]
-        names += [str(x) for x in (speech.speaker, speech.organization, speech.event) if x]
         if body is None:
             body = [p.text for p in speech.paragraphs.all()]
-        # A pilcrow, not a blank line: folding joins CJK across whitespace, never across ¶.
-        cache = speech._searchable_text = "\n¶\n".join([*names, *body])
+        cache = speech._searchable_text = SEPARATOR.join([*searchable_names(speech), *body])
     return cache
+
+
+# Between the parts of the searchable text. A pilcrow, not a blank line: folding joins CJK
+# across whitespace, never across ¶, and jieba cuts there too.
+SEPARATOR = "\n¶\n"
+
+
+def searchable_names(speech):
+    """The parts of the searchable text before the body."""
+    names = [speech.title, speech.subtitle, speech.position]
+    return names + [str(x) for x in (speech.speaker, speech.organization, speech.event) if x]
 
 
 def with_searchable_texts(speeches):

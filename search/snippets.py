@@ -1,17 +1,21 @@
 """The 1-3 paragraphs of an address that best match a query, with whole words marked.
 
-Found by substring search over the folded paragraphs of the hits on one page; Whoosh's
-highlighter would re-analyze each whole address instead (about 100 ms a hit).
+Found by substring search over the hits' folded text, which the index keeps beside the
+lengths of its jieba words: only the chosen paragraphs are read from the database, and their
+matches grow to the words around them without running jieba again. Whoosh's highlighter
+would re-analyze each whole address instead (about 100 ms a hit). Where the index and the
+database disagree (an edit not indexed yet), the paragraphs are read and cut afresh.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .analysis import fold_with_map, jieba_tokenizer, raw_pattern
+from .analysis import fold_with_map, jieba_tokenizer, raw_pattern, word_ends
+from .search_indexes import SEPARATOR
 
 MAX_SNIPPETS = 3
 WINDOW = 220
@@ -23,6 +27,57 @@ class Snippet:
     paragraph: int
     html: str
     url: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A paragraph chosen from the index: its position, its folded text, its words' ends."""
+
+    position: int
+    folded: str
+    ends: list
+
+
+def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
+    """The paragraphs of an indexed text that best match `pieces`, in order.
+
+    `folded`: the folded searchable text, parts joined by SEPARATOR; `lengths`: its
+    word_lengths(); `names`: how many parts come before the body. None if the two disagree.
+    """
+    ends = word_ends(lengths)
+    if (ends[-1] if len(ends) else 0) != len(folded):
+        return None
+    parts, starts, start = folded.split(SEPARATOR), [], 0
+    for part in parts:
+        starts.append(start)
+        start += len(part) + len(SEPARATOR)
+    scored = []
+    for i in range(names, len(parts)):
+        kinds = [min(parts[i].count(p), 5) for p in pieces if p in parts[i]]
+        if kinds:
+            scored.append((-(len(kinds) * 10 + sum(kinds)), i))
+    chosen = []
+    for _, i in sorted(sorted(scored)[:limit], key=lambda s: s[1]):
+        first, last = starts[i], starts[i] + len(parts[i])
+        inside = ends[ends.searchsorted(first, "right") : ends.searchsorted(last, "right")]
+        chosen.append(Choice(i - names + 1, parts[i], (inside - first).tolist()))
+    return chosen
+
+
+def snippets_of(choices, texts, *, pieces, url):
+    """Snippets of the chosen paragraphs, `texts` their stored texts by position; None if a
+    stored text no longer folds to what the index holds."""
+    snippets = []
+    for choice in choices:
+        text = texts.get(choice.position)
+        if text is None:
+            return None
+        html = mark_words(text, pieces, index=choice)
+        if html is None:
+            return None
+        url_p = f"{url}#p{choice.position}"
+        snippets.append(Snippet(paragraph=choice.position, html=html, url=url_p))
+    return snippets
 
 
 def best_snippets(*, paragraphs, pieces, url, limit=MAX_SNIPPETS):
@@ -65,12 +120,19 @@ def _pattern(piece):
     return raw_pattern(piece)
 
 
-def mark_words(text, pieces, *, window=WINDOW):
-    """Escaped text around the matches, each matched word wrapped whole in <mark>."""
+def mark_words(text, pieces, *, window=WINDOW, index=None):
+    """Escaped text around the matches, each matched word wrapped whole in <mark>.
+
+    `index`: the paragraph's Choice, whose words are used instead of cutting the text again;
+    None is returned if the text no longer folds to the Choice's.
+    """
     folded, offsets = fold_with_map(text)
+    if index is not None and folded != index.folded:
+        return None
     matches = _match_spans(folded, pieces)
     first, last = _window(len(folded), matches, window)
-    spans = _word_spans(folded, [(s, e) for s, e in matches if s >= first and e <= last])
+    inside = [(s, e) for s, e in matches if s >= first and e <= last]
+    spans = _grown(inside, index.ends) if index else _word_spans(folded, inside)
     if spans:
         first, last = min(first, spans[0][0]), max(last, spans[-1][1])
     start = offsets[first] if first else 0
@@ -115,6 +177,20 @@ def _word_spans(folded, spans, context=6):
                 grown[-1] = (grown[-1][0], max(e, grown[-1][1]))
             else:
                 grown.append((s, e))
+    return grown
+
+
+def _grown(spans, ends):
+    """Each span grown to the words it touches, `ends` the words' end offsets; overlapping
+    ones merged."""
+    grown = []
+    for s, e in spans:
+        i = bisect_right(ends, s)
+        s, e = ends[i - 1] if i else 0, ends[bisect_left(ends, e)]
+        if grown and s < grown[-1][1]:
+            grown[-1] = (grown[-1][0], max(e, grown[-1][1]))
+        else:
+            grown.append((s, e))
     return grown
 
 

@@ -10,7 +10,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from search import bulk, evaluation, results
-from search.analysis import fold
+from search.analysis import fold, word_lengths
 from search.backend import WRITER_OPTIONS
 from search.query import parse
 
@@ -39,6 +39,7 @@ def _documents(count, seed=7):
                 "grams": body,
                 "chars": body,
                 "folded": fold(body),
+                "words": word_lengths(fold(body)),
                 "year": str(rng.randint(1954, 2025)),
                 "kind": rng.choice(["报告", "其他"]),
                 "speaker": str(rng.randint(1, 9)) if n % 3 else None,
@@ -125,7 +126,7 @@ def test_bulk_segments_read_as_whooshs(tmp_path, schema):
             assert _postings(found, fieldname, text) == _postings(expected, fieldname, text)
         assert inline and blocks
         assert list(found.all_stored_fields()) == list(expected.all_stored_fields())
-        for name in ("folded", "year", "speaker"):
+        for name in ("folded", "words", "year", "speaker"):
             assert list(found.column_reader(name)) == list(expected.column_reader(name)), name
         for name in ("text", "title", "grams", "chars"):
             lengths = [

@@ -9,7 +9,7 @@ from whoosh import query as wq
 
 from search import evaluation, results
 from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
-from search.backend import FoldedColumn
+from search.backend import TextColumn
 from search.indexing import drain
 from search.query import parse
 from speeches.tests.factories import make_speech
@@ -45,7 +45,7 @@ def searcher(tmp_path_factory):
         title=fields.TEXT(analyzer=JiebaAnalyzer(), phrase=False, field_boost=2.0),
         grams=fields.TEXT(analyzer=BigramAnalyzer(), phrase=False),
         chars=fields.TEXT(analyzer=CharAnalyzer(), phrase=False),
-        folded=FoldedColumn(),
+        folded=TextColumn(),
         year=fields.ID(stored=True, sortable=True),
     )
     ix = whoosh_index.create_in(tmp_path_factory.mktemp("ranking_index"), schema)

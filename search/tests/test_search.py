@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from search import results
+from search import results, snippets
 from search.indexing import check, drain
 from speeches import services
 from speeches.models import SpeechStatus
@@ -91,6 +91,37 @@ def test_snippets_mark_whole_words_and_link_to_paragraphs(seed):
         assert "<mark>质生产</mark>" not in snippet.html
     para = seed.paragraphs.get(position=hit.snippets[0].paragraph)
     assert "新质生产力" in para.text
+
+
+def test_snippets_take_words_from_the_index_and_mark_them_as_it_cut_them(search_index, monkeypatch):
+    law = "依照《中华人民共和国全国人民代表大会和地方各级人民代表大会选举法》执行。"
+    make_speech(paragraphs=["总则。", law])
+    drain()
+    monkeypatch.setattr(snippets, "_words", _no_jieba)  # the cutting done when reading afresh
+    (hit,) = results.search(q="人民代表大会").hits
+    (snippet,) = hit.snippets
+    assert snippet.paragraph == 2
+    # jieba cuts the whole law's name as one word: marked whole, as the index holds it.
+    assert (
+        "《<mark>中华人民共和国全国人民代表大会</mark>和地方各级<mark>人民代表大会</mark>"
+        in snippet.html
+    )
+
+
+def test_snippets_of_text_edited_since_indexing_are_cut_afresh(seed):
+    shown = results.search(q="新质生产力").hits[0].snippets[0].paragraph
+    paragraph = seed.paragraphs.get(position=shown)
+    paragraph.text = "改过的一段：" + "新质生产力，" * 5
+    paragraph.save()  # not indexed yet: the index holds the paragraph as it was
+    results._cache.owner = None
+    (snippet,) = [
+        s for s in results.search(q="新质生产力").hits[0].snippets if s.paragraph == shown
+    ]
+    assert snippet.html == "改过的一段：" + "<mark>新质生产力</mark>，" * 5
+
+
+def _no_jieba(*args):
+    raise AssertionError("snippets of indexed text ran jieba")
 
 
 def test_snippets_escape_html(search_index):
