@@ -20,6 +20,8 @@ from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, TEXT
 from whoosh.fields import ID as WHOOSH_ID
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 
 _held = threading.local()
 # Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
@@ -65,11 +67,31 @@ class TextColumn(COLUMN):
         return value.encode("utf-8") if isinstance(value, str) else value
 
 
+class PositionalFileStorage(FileStorage):
+    """FileStorage whose files answer Whoosh's reads at a position (every term lookup and
+    block) with one pread system call, instead of a seek and a buffered read."""
+
+    def open_file(self, name, **kwargs):
+        opened = super().open_file(name, **kwargs)
+        return _PositionalFile(opened.file, name=name, **kwargs)
+
+
+class _PositionalFile(StructFile):
+    def get(self, position, length):
+        return os.pread(self.file.fileno(), length, position)
+
+
 class ChineseWhooshSearchBackend(WhooshSearchBackend):
     def __init__(self, connection_alias, **options):
         super().__init__(connection_alias, **options)
         self._searcher = None
         self._searcher_lock = threading.Lock()
+
+    def setup(self):
+        super().setup()
+        if self.use_file_storage:
+            self.storage = PositionalFileStorage(self.path)
+            self.index = self.storage.open_index(schema=self.schema)
 
     @property
     def writer_lock_path(self):

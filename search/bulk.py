@@ -31,9 +31,10 @@ from .analysis import code_points, fold
 # Posting lists shorter than a block are kept in the term's record instead of a block of
 # their own in the postings file: most bigrams occur in a few documents only.
 INLINE_LIMIT = 128
-# Blocks of fewer postings are written uncompressed (the block header says which): zlib's
-# set-up costs more than it saves on a few bytes.
-COMPRESS_FROM = 32
+# Blocks are written uncompressed (the block header says so): a search decodes a hundred
+# blocks of the common words, and zlib would add a third to that; the postings file takes
+# about four times the space.
+COMPRESSION = 0
 # pack_uint(n) for the small numbers most postings hold: one bytes object for each, which
 # pickle then writes once per list.
 _PACKED = tuple(pack_uint(n) for n in range(256))
@@ -198,7 +199,7 @@ class BulkCodec(W3Codec):
     nothing in an index refers to this module."""
 
     def __init__(self):
-        super().__init__(inlinelimit=INLINE_LIMIT)
+        super().__init__(compression=COMPRESSION, inlinelimit=INLINE_LIMIT)
 
     def new_segment(self, storage, indexname):
         return W3Segment(W3Codec(), indexname)
@@ -278,10 +279,6 @@ class BulkFieldWriter(W3FieldWriter):
 
 
 class BlockPostingsWriter(W3PostingsWriter):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._level = self._compression
-
     def add_postings(self, ids, weights, values, lengths):
         """One term's postings, in docnum order: the blocks add_posting() would fill one
         posting at a time, with the same statistics."""
@@ -300,7 +297,3 @@ class BlockPostingsWriter(W3PostingsWriter):
                 known = [n for n in map(lengths.__getitem__, block_ids) if n]
                 self._minlength = min(known) if known else None
                 self._maxlength = max(known, default=0)
-
-    def _write_block(self, last=False):
-        self._compression = self._level if len(self._ids) >= COMPRESS_FROM else 0
-        super()._write_block(last)

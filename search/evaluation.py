@@ -10,9 +10,9 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import accumulate
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.matching import FilterMatcher
 from whoosh.query.wrappers import WrappingQuery
@@ -97,38 +97,37 @@ def document_texts(searcher, name):
 
 # Whoosh writes at most this many postings to a block: a block is decoded whole or skipped.
 BLOCK = 128
+NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
 class _Postings:
-    """A term's postings: global docnums (ascending) and weights. All of them, or (`scope` a
-    set of docnums) those of the blocks that hold the documents of `scope`."""
+    """A term's postings: global docnums (ascending) and weights, as arrays. All of them, or
+    (`scope` an array of docnums) those of the blocks that hold the documents of `scope`."""
 
-    fieldname: str
-    text: str
-    ids: list
-    weights: list
-    scope: set | None = None
-
-    @cached_property
-    def docs(self):
-        return set(self.ids)
+    ids: np.ndarray
+    weights: np.ndarray
+    scope: np.ndarray | None = None
 
     def covers(self, docs):
         """Whether these postings are complete at the documents `docs` (all if None)."""
-        return _inside(docs, self.scope)
+        return covers(self.scope, docs)
 
-    def at(self, docnum):
-        """Index of `docnum` in the lists, or -1."""
-        i = bisect_left(self.ids, docnum)
-        return i if i < len(self.ids) and self.ids[i] == docnum else -1
+    def at(self, docs):
+        """(where, found): the positions in these postings of `docs` (not empty), where found."""
+        where = np.searchsorted(self.ids, docs)
+        where[where == len(self.ids)] = 0
+        return where, self.ids[where] == docs
 
 
 class Evaluation:
-    """The documents and scores of one search's Whoosh queries. Scores follow Whoosh's BM25F,
-    summed in another order (a difference of rounding only), for every match: Whoosh's own
-    top-N search replaces its matchers as it goes and drops an Or clause (the title) whose
-    best score alone is below the minimum so far, though it adds to the others' scores.
+    """The documents and scores of one search's Whoosh queries, as arrays: documents are
+    sorted arrays of docnums, and scores arrays aligned with the documents asked about.
+
+    Scores follow Whoosh's BM25F, summed in another order (a difference of rounding only),
+    for every match: Whoosh's own top-N search replaces its matchers as it goes and drops an
+    Or clause (the title) whose best score alone is below the minimum so far, though it adds
+    to the others' scores.
     """
 
     def __init__(self, searcher):
@@ -150,14 +149,13 @@ class Evaluation:
     def docs(self, query, within=None):
         """The docnums `query` matches (those of `within`, if given), as Whoosh finds them."""
         if isinstance(query, wq.Term):
-            found = self.postings(query.fieldname, query.text, within).docs
-            return found if within is None else found & within
+            return restrict(self.postings(query.fieldname, query.text, within).ids, within)
         known = self.found.get(id(query))
-        if known is None or not _inside(within, known[1]):
+        if known is None or not covers(known[1], within):
             # Kept with the query itself: an id is unique only while its object lives.
             known = self.found[id(query)] = query, within, self._docs(query, within)
         _query, scope, found = known
-        return found if within is None or within is scope or within is found else found & within
+        return found if within is None or within is scope else restrict(found, within)
 
     def _docs(self, query, within):
         if isinstance(query, Run):
@@ -165,15 +163,18 @@ class Evaluation:
         if isinstance(query, wq.And):
             return self._all(query.subqueries, within)
         if isinstance(query, wq.Or):
-            return set().union(*(self.docs(sub, within) for sub in query.subqueries))
+            return union([self.docs(sub, within) for sub in query.subqueries])
         if isinstance(query, wq.AndNot):
             found = self.docs(query.a, within)
-            return found - self.docs(query.b, found)
+            return without(found, self.docs(query.b, found))
         if isinstance(query, wq.TermRange):
-            return set().union(*(self.docs(t, within) for t in self._range_terms(query)))
+            return union([self.docs(t, within) for t in self._range_terms(query)])
         if isinstance(query, wq.Every):
-            every = {offset + d for reader, offset in self.leaves for d in reader.all_doc_ids()}
-            return every if within is None else every & within
+            every = [
+                offset + np.fromiter(reader.all_doc_ids(), np.int64)
+                for reader, offset in self.leaves
+            ]
+            return restrict(union(every), within)
         raise TypeError(f"cannot evaluate {query!r}")
 
     def _all(self, queries, within):
@@ -185,86 +186,118 @@ class Evaluation:
         return within
 
     def ranking(self, matched, rank, docs):
-        """{docnum: the score of _scoring(matched, rank)} at `docs`, all matches of `matched`."""
+        """The scores of _scoring(matched, rank) at `docs`, all of them matches of `matched`."""
         scores = self.scores(matched, docs)
-        return scores if rank is None else sum_scores([scores, self.scores(rank, docs)])
+        return scores if rank is None else scores + self.scores(rank, docs)
 
     def scores(self, query, docs):
-        """{docnum: Whoosh's score of `query`} at those of `docs` that it matches."""
+        """Whoosh's score of `query` at each of `docs`: 0 where it does not match."""
         if isinstance(query, wq.Term):
             return self.term_scores(query.fieldname, query.text, query.boost, docs)
         if isinstance(query, wq.Or):  # each alternative where it matches
-            return sum_scores([self.scores(sub, docs) for sub in query.subqueries])
-        docs = self.docs(query, docs)
+            return _sum([self.scores(sub, docs) for sub in query.subqueries], len(docs))
+        matching = self.docs(query, docs)
         if isinstance(query, Run):
-            return self.scores(query.child, docs)
-        if isinstance(query, wq.And):
-            return _boosted(
-                sum_scores([self.scores(sub, docs) for sub in query.subqueries]), query.boost
-            )
-        if isinstance(query, wq.AndNot):
-            return self.scores(query.a, docs)
-        if isinstance(query, wq.TermRange | wq.Every):
+            scores = self.scores(query.child, matching)
+        elif isinstance(query, wq.And):
+            scores = _sum([self.scores(sub, matching) for sub in query.subqueries], len(matching))
+            scores *= query.boost
+        elif isinstance(query, wq.AndNot):
+            scores = self.scores(query.a, matching)
+        elif isinstance(query, wq.TermRange | wq.Every):
             # A constant: the boost, 0 for a filter. (Whoosh scores a range of one term, or
             # of several in a segment of up to 5,000 documents, as 1 whatever its boost:
             # the same for every match, so never a change of order.)
-            return dict.fromkeys(docs, query.boost)
-        raise TypeError(f"cannot score {query!r}")
+            scores = np.full(len(matching), float(query.boost))
+        else:
+            raise TypeError(f"cannot score {query!r}")
+        return spread(scores, matching, docs)
 
     def term_scores(self, fieldname, text, boost, docs):
-        """{docnum: Whoosh's score of Term(fieldname, text, boost=boost)} at `docs`."""
+        """Whoosh's score of Term(fieldname, text, boost=boost) at each of `docs`."""
         postings = self.postings(fieldname, text, docs)
-        if not postings.ids:
-            return {}
-        if len(docs) * 16 < len(postings.ids):  # a few documents: look each one up
-            pairs = [(d, postings.weights[i]) for d in docs if (i := postings.at(d)) >= 0]
-        else:
-            pairs = zip(postings.ids, postings.weights, strict=True)
+        if not len(postings.ids):
+            return np.zeros(len(docs))
+        where, found = postings.at(docs)
+        weights = np.where(found, postings.weights[where], 0.0)
         scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
         if isinstance(scorer, WeightScorer):  # a field without lengths: ids, years
-            return _boosted({d: w for d, w in pairs if d in docs}, boost)
+            return weights * boost
         if not isinstance(scorer, BM25FScorer):
             raise TypeError(f"cannot score with {scorer!r}")
-        idf, k = scorer.idf, scorer.K1 + 1
         key = (fieldname, scorer.B, scorer.K1, scorer.avgfl)
         norms = _norms.get(self.searcher, key, lambda: _field_norms(self.searcher, *key))
         # bm25() of whoosh.scoring, with the part for the length computed once per searcher.
-        scores = {d: idf * ((w * k) / (w + norms[d])) for d, w in pairs if d in docs}
-        return _boosted(scores, boost)
+        scores = scorer.idf * ((weights * (scorer.K1 + 1)) / (weights + norms[docs]))
+        return np.where(found, scores * boost, 0.0)
 
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim."""
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        return {d for d in docs if texts.holds(d, needle)}
+        return docs[[texts.holds(d, needle) for d in docs.tolist()]] if len(docs) else docs
 
     def _range_terms(self, query):
         fieldname, reader = query.fieldname, self.searcher.reader()
         return [wq.Term(fieldname, text) for _, text in query.expanded_terms(reader)]
 
 
-def _inside(docs, scope):
-    """Whether the set `docs` (None: every document) is inside `scope` (None: every one)."""
-    return scope is None or docs is not None and (docs is scope or docs <= scope)
+# -- sorted arrays of docnums -----------------------------------------------------------------
 
 
-def sum_scores(parts):
-    """Scores added up by document (into the first of `parts`). Whoosh adds them in the
-    order of its matcher tree: the sums differ in rounding only."""
-    if not parts:
-        return {}
-    total = parts[0]
-    for part in parts[1:]:
-        for docnum, score in part.items():
-            total[docnum] = total.get(docnum, 0.0) + score
-    return total
+def as_docs(docnums):
+    """A sorted array of distinct docnums."""
+    return np.unique(np.fromiter(docnums, dtype=np.int64))
 
 
-def _boosted(scores, boost):
-    return scores if boost == 1.0 else {d: s * boost for d, s in scores.items()}
+def restrict(docs, within):
+    """Those of `docs` in `within` (None: all of them); both sorted."""
+    if within is None:
+        return docs
+    small, large = (docs, within) if len(docs) < len(within) else (within, docs)
+    return small[_found(large, small)]
+
+
+def without(docs, other):
+    return docs[~_found(other, docs)]
+
+
+def covers(scope, docs):
+    """Whether `scope` (None: every document) holds all of `docs` (None: every document)."""
+    if scope is None or docs is scope:
+        return True
+    return docs is not None and bool(_found(scope, docs).all())
+
+
+def union(arrays):
+    return np.unique(np.concatenate(arrays)) if arrays else NONE
+
+
+def spread(scores, matching, docs):
+    """`scores` at `matching` (a part of `docs`), as an array aligned with `docs`: 0 elsewhere."""
+    if len(matching) == len(docs):
+        return scores
+    out = np.zeros(len(docs))
+    out[np.searchsorted(docs, matching)] = scores
+    return out
+
+
+def _found(large, small):
+    """For each of `small`, whether the sorted array `large` holds it."""
+    if not len(large):
+        return np.zeros(len(small), dtype=bool)
+    where = np.searchsorted(large, small)
+    where[where == len(large)] = 0
+    return large[where] == small
+
+
+def _sum(parts, size):
+    """Scores added up. Whoosh adds them in the order of its matcher tree: the sums differ
+    in rounding only."""
+    return np.sum(parts, axis=0) if parts else np.zeros(size)
 
 
 def _read_postings(leaves, fieldname, text, within):
-    """The term's postings in all segments: all of them, or (`within` a set of docnums)
+    """The term's postings in all segments: all of them, or (`within` an array of docnums)
     those of the blocks holding the documents of `within`."""
     ids, weights = [], []
     for reader, offset in leaves:
@@ -278,7 +311,7 @@ def _read_postings(leaves, fieldname, text, within):
             wanted = None
             if within is not None:
                 end = offset + reader.doc_count_all()
-                wanted = sorted(d - offset for d in within if offset <= d < end)
+                wanted = (within[(within >= offset) & (within < end)] - offset).tolist()
             blocks = _blocks(reader.postings(fieldname, text), wanted)
         for block_ids, block_weights in blocks:
             if reader.has_deletions():
@@ -287,7 +320,7 @@ def _read_postings(leaves, fieldname, text, within):
                 block_weights = [block_weights[i] for i in kept]
             ids += [offset + d for d in block_ids] if offset else block_ids
             weights += block_weights
-    return _Postings(fieldname, text, ids, weights, within)
+    return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), within)
 
 
 def _blocks(matcher, wanted=None):
@@ -345,11 +378,11 @@ _texts = PerSearcher()
 
 
 def _field_norms(searcher, fieldname, b, k1, average):
-    norms = array("d")  # a float a document, unboxed
+    norms = array("d")
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
         for docnum in range(reader.doc_count_all()):
             # (None where the field is empty: Whoosh never scores such a document.)
             length = reader.doc_field_length(docnum, fieldname, 1) or 0
             norms.append(k1 * ((1 - b) + b * length / average))
-    return norms
+    return np.frombuffer(norms, dtype=np.float64)

@@ -1,20 +1,21 @@
 """Running a parsed query against the index: hits, facets, snippets and suggestions."""
 
-import heapq
 import logging
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from haystack import connections
 from whoosh import query as wq
 
 from config.security import max_pages
-from speeches.models import Event, Organization, Paragraph, Person, Speech, SpeechKind
+from speeches import selectors
+from speeches.models import Event, Organization, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words
-from .evaluation import FOLDED, WORDS, Evaluation, PerSearcher, Run, document_texts, sum_scores
+from .evaluation import FOLDED, WORDS, Evaluation, PerSearcher, Run, as_docs, document_texts
 from .query import parse
 from .search_indexes import searchable_names
 from .snippets import best_snippets, choose, snippets_of
@@ -138,16 +139,30 @@ _cache = _PageCache()
 
 
 # Every document's facet values and date, read once per searcher: counting and sorting are then
-# a list lookup per match instead of a column read per match and field.
+# array operations over the matches instead of a column read per match and field.
 _columns = PerSearcher()
+
+
+@dataclass
+class _Coded:
+    """A column's values, numbered: codes[docnum] is the number of its value, 0 for none."""
+
+    codes: np.ndarray
+    values: list
 
 
 def _columns_of(searcher):
     def read():
         readers = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
-        return {name: _column(readers, name) for name in (*FACETS, "date")}
+        columns = {name: _coded(_column(readers, name)) for name in FACETS}
+        # No date: None, or the column's default, the largest number. Sorted last, as 0.
+        dates = [d if d and d < _NO_DATE else 0 for d in _column(readers, "date")]
+        return columns | {"date": np.array(dates, dtype=np.int64)}
 
     return _columns.get(searcher, "all", read)
+
+
+_NO_DATE = 2**63
 
 
 def _column(readers, name):
@@ -160,6 +175,16 @@ def _column(readers, name):
         else:
             values += [None] * reader.doc_count_all()
     return values
+
+
+def _coded(values):
+    numbers = {None: 0, b"": 0}
+    codes = [numbers.setdefault(v, len(numbers) - 1) for v in values]
+    names = [None] * (max(numbers.values()) + 1)
+    for value, number in numbers.items():
+        if number:
+            names[number] = value.decode()
+    return _Coded(np.array(codes, dtype=np.int32), names)
 
 
 def _search(searcher, *, q, page, sort, selection, page_size, facets):
@@ -198,43 +223,50 @@ def matching_ids(q, selection=Selection(), *, among=None):
         return set()
     within = None
     if among is not None:
-        within = {searcher.document_number(django_id=str(pk)) for pk in among} - {None}
+        numbers = (searcher.document_number(django_id=str(pk)) for pk in among)
+        within = as_docs(n for n in numbers if n is not None)
     docnums = Evaluation(searcher).docs(parts[0], within)
-    return {int(searcher.stored_fields(d)["django_id"]) for d in docnums}
+    return {int(searcher.stored_fields(d)["django_id"]) for d in docnums.tolist()}
 
 
 def _run(searcher, parts, outcome, *, sort):
-    """Every matching docnum, and the page's speech ids in order with their scores."""
+    """Every matching docnum, and the page's docnums and speech ids in order, with scores."""
     matched, rank, runs = parts
     index = Evaluation(searcher)
     matches = index.docs(matched)
     outcome.page = max(1, min(outcome.page, -(-len(matches) // outcome.page_size)))
     start, end = (outcome.page - 1) * outcome.page_size, outcome.page * outcome.page_size
     if sort == "date":
-        dates = _columns_of(searcher)["date"]
-        docs = sorted(matches, key=lambda d: (-(dates[d] or 0), d))[max(start, 0) : end]
-        scores = index.ranking(matched, rank, set(docs))
+        dates = _columns_of(searcher)["date"][matches]
+        docs = matches[np.lexsort((matches, -dates))][max(start, 0) : end].tolist()
+        page = np.sort(np.array(docs, dtype=np.int64))
+        scores = dict(zip(page.tolist(), index.ranking(matched, rank, page).tolist(), strict=True))
         bonus = _intact_bonus(searcher, runs, docs, index=index)
     else:
-        scores = index.ranking(matched, rank, matches)
+        ranking = index.ranking(matched, rank, matches)
         # Whoosh's order: best score first, then lowest docnum.
-        ranked = heapq.nlargest(max(end, RERANK), sorted(scores), key=scores.__getitem__)
+        best = np.lexsort((matches, -ranking))[: max(end, RERANK)]
+        ranked = matches[best].tolist()
+        scores = dict(zip(ranked, ranking[best].tolist(), strict=True))
         bonus = _intact_bonus(searcher, runs, ranked[:RERANK], index=index)
-        # The bonus for whole runs reorders the best only: the phrase check is costly.
+        # The bonus for whole runs reorders the best only: the check reads their text.
         head = sorted(ranked[:RERANK], key=lambda d: -(scores[d] + bonus.get(d, 0.0)))
         docs = (head + ranked[RERANK:])[max(start, 0) : end]
     ids = [int(searcher.stored_fields(d)["django_id"]) for d in docs]
-    return matches, docs, ids, [scores.get(d, 0.0) + bonus.get(d, 0.0) for d in docs]
+    return matches, docs, ids, [scores[d] + bonus.get(d, 0.0) for d in docs]
 
 
 def _intact_bonus(searcher, runs, docnums, *, index=None):
-    """What Run(run) (its bigrams' scores, where the run is intact) adds at each of `docnums`.
+    """{docnum: what Run(run) (its bigrams' scores, where the run is intact) adds there},
+    for each of `docnums` and all of `runs`.
 
     Checked at those documents only: reading the text of every match of a common word would
     cost far more, and the bonus matters on the first pages only.
     """
     index = index or Evaluation(searcher)
-    return sum_scores([index.scores(Run(run), set(docnums)) for run in runs])
+    docs = as_docs(docnums)
+    bonus = sum(index.scores(Run(run), docs) for run in runs)
+    return dict(zip(docs.tolist(), bonus.tolist(), strict=True)) if runs else {}
 
 
 # -- building the Whoosh query ------------------------------------------------------------
@@ -327,7 +359,7 @@ def ids_named(model, fields, wanted):
 
 
 def _hits(searcher, docnums, ids, scores, parsed):
-    speeches = Speech.objects.published().with_related().in_bulk(ids)
+    speeches = selectors.published_cards(ids=ids)
     pieces = parsed.highlight_pieces
     choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
     texts = _chosen_texts(choices)
@@ -365,41 +397,28 @@ def _chosen_texts(choices):
     """{speech id: {position: text}} of the chosen paragraphs, in one query."""
     wanted = {(pk, c.position) for pk, chosen in choices.items() for c in chosen or ()}
     texts = {}
-    if wanted:
-        rows = Paragraph.objects.filter(
-            speech_id__in={pk for pk, _ in wanted}, position__in={p for _, p in wanted}
-        ).values_list("speech_id", "position", "text")
-        for pk, position, text in rows:
-            if (pk, position) in wanted:
-                texts.setdefault(pk, {})[position] = text
+    for (pk, position), text in selectors.paragraph_texts(wanted=wanted).items():
+        texts.setdefault(pk, {})[position] = text
     return texts
 
 
 def _facets(searcher, docnums, selection):
-    values = _columns_of(searcher)
-    raw = {}
-    for name in FACETS:
-        counts = Counter(map(values[name].__getitem__, docnums))
-        raw[name] = {value.decode(): n for value, n in counts.items() if value}
-    labels = {
-        "speaker": _labels(Person, raw["speaker"]),
-        "organization": _labels(Organization, raw["organization"]),
-        "event": _labels(Event, raw["event"]),
-        "kind": {k: str(SpeechKind(k).label) for k in raw["kind"] if k in SpeechKind.values},
-    }
+    columns = _columns_of(searcher)
     facets = {}
     for name in FACETS:
-        options = []
-        for value, n in raw[name].items():
-            label = labels.get(name, {}).get(value, value)
-            options.append(
-                {
-                    "value": value,
-                    "label": label,
-                    "count": n,
-                    "selected": getattr(selection, name) == value,
-                }
-            )
+        column = columns[name]
+        counts = np.bincount(column.codes[docnums], minlength=len(column.values)).tolist()
+        labels = _labels_of(searcher, name)
+        options = [
+            {
+                "value": value,
+                "label": labels.get(value, value),
+                "count": count,
+                "selected": getattr(selection, name) == value,
+            }
+            for value, count in zip(column.values, counts, strict=True)
+            if value is not None and count
+        ]
         if name == "year":
             options.sort(key=lambda o: o["value"], reverse=True)
         else:
@@ -408,9 +427,24 @@ def _facets(searcher, docnums, selection):
     return facets
 
 
-def _labels(model, values):
-    pks = [int(v) for v in values if v and str(v).isdigit()]
-    return {str(pk): str(obj) for pk, obj in model.objects.in_bulk(pks).items()}
+_LABELLED = {"speaker": Person, "organization": Organization, "event": Event}
+_labels = PerSearcher()
+
+
+def _labels_of(searcher, name):
+    """{index value: label} of a facet, for every value in the index, read once per searcher
+    (a rename re-indexes the addresses that show the name, so a newer searcher follows it)."""
+
+    def read():
+        if name == "kind":
+            return {value: str(label) for value, label in SpeechKind.choices}
+        model = _LABELLED.get(name)
+        if model is None:
+            return {}
+        pks = [int(v) for v in _columns_of(searcher)[name].values if v and v.isdigit()]
+        return {str(pk): str(obj) for pk, obj in model.objects.in_bulk(pks).items()}
+
+    return _labels.get(searcher, name, read)
 
 
 def _suggest(outcome, selection):

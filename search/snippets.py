@@ -10,8 +10,8 @@ database disagree (an edit not indexed yet), the paragraphs are read and cut afr
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .analysis import fold_with_map, jieba_tokenizer, raw_pattern, word_ends

@@ -6,12 +6,28 @@ each paragraph has a stable anchor (#p1, #p2, ...) for citation and search.
 """
 
 import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
+
+
+def record_url(name, pk):
+    """reverse(name, args=[pk]) for a route taking one id, from the route resolved once:
+    a results page links some eighty records, and reverse() costs ~40 µs a call."""
+    head, tail = _route(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return f"{head}{pk}{tail}"
+
+
+_MARK = 8642097531
+
+
+@lru_cache(maxsize=64)
+def _route(name, _prefix, _urlconf):
+    return reverse(name, args=[_MARK]).split(str(_MARK))
 
 
 class Organization(models.Model):
@@ -27,7 +43,7 @@ class Organization(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("speeches:organization", args=[self.pk])
+        return record_url("speeches:organization", self.pk)
 
 
 class Person(models.Model):
@@ -48,7 +64,7 @@ class Person(models.Model):
         return f"{self.name}（{self.note}）" if self.note else self.name
 
     def get_absolute_url(self):
-        return reverse("speeches:person", args=[self.pk])
+        return record_url("speeches:person", self.pk)
 
 
 class Event(models.Model):
@@ -84,7 +100,7 @@ class Event(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("speeches:event", args=[self.pk])
+        return record_url("speeches:event", self.pk)
 
 
 class SpeechKind(models.TextChoices):
@@ -204,7 +220,7 @@ class Speech(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("speeches:speech", args=[self.pk])
+        return record_url("speeches:speech", self.pk)
 
     @property
     def is_published(self):
@@ -372,4 +388,4 @@ class RenderedPage(models.Model):
         return f"{self.speech_id} · {self.language}"
 
     def get_absolute_url(self):
-        return reverse("speeches:speech", args=[self.speech_id])
+        return record_url("speeches:speech", self.speech_id)

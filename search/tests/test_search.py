@@ -158,6 +158,9 @@ def test_sort_by_date_and_pagination(other, seed):
     second = results.search(q="轴承", page=2, page_size=1)
     assert first.count == second.count == 2
     assert {first.hits[0].speech.pk, second.hits[0].speech.pk} == {seed.pk, other.pk}
+    undated = make_speech(date=None, paragraphs=["轴承的年代不详。"])
+    drain()
+    assert ids("轴承", sort="date") == [seed.pk, other.pk, undated.pk]  # undated last
 
 
 def test_no_results_suggest_fewer_words_and_no_quotes(seed):

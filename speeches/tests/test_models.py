@@ -2,8 +2,17 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse, set_script_prefix
 
-from speeches.models import DatePrecision, Paragraph, Person, Speech, SpeechStatus, date_from_parts
+from speeches.models import (
+    DatePrecision,
+    Paragraph,
+    Person,
+    Speech,
+    SpeechStatus,
+    date_from_parts,
+    record_url,
+)
 
 from .factories import make_speech
 
@@ -72,3 +81,18 @@ def test_deleting_a_speech_removes_its_paragraphs_only(seed):
     seed.delete()
     assert not Paragraph.objects.exists()
     assert Person.objects.filter(pk=speaker.pk).exists()
+
+
+@pytest.mark.parametrize("route", ["speech", "person", "organization", "event"])
+def test_record_urls_are_reverses(route):
+    name = f"speeches:{route}"
+    assert record_url(name, 42) == reverse(name, args=[42]) == f"/{route_path(route)}/42/"
+    set_script_prefix("/archive/")  # served under a sub-path
+    try:
+        assert record_url(name, 7) == reverse(name, args=[7]) == f"/archive/{route_path(route)}/7/"
+    finally:
+        set_script_prefix("/")
+
+
+def route_path(route):
+    return {"speech": "speeches", "person": "people"}.get(route, f"{route}s")
