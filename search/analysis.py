@@ -210,6 +210,11 @@ def jieba_words(folded):
             yield word, start, pos
 
 
+def is_one_word(folded):
+    """Whether jieba cuts the folded text as one word."""
+    return [w for w, _, _ in jieba_words(folded)] == [folded]
+
+
 def word_counts(folded):
     """{word: occurrences} of the word-like jieba tokens of already folded text."""
     counts = Counter(jieba_tokens(folded))

@@ -19,9 +19,9 @@ from whoosh.query.wrappers import WrappingQuery
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer, WeightScorer
 
-from .analysis import query_grams
+from .analysis import is_one_word, query_grams
 
-GRAMS = "grams"
+GRAMS, WORDS_FIELD = "grams", "text"
 # Columns of each document's folded searchable text and of its word lengths (search_indexes).
 FOLDED, WORDS = "folded", "words"
 
@@ -232,9 +232,15 @@ class Evaluation:
         return np.where(found, scores * boost, 0.0)
 
     def containing(self, text, docs):
-        """Those of `docs` whose folded text holds `text` verbatim."""
+        """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of
+        jieba's, the documents indexed with that word hold it: only the others are read."""
+        sure = NONE
+        if is_one_word(text):
+            sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
+        unsure = without(docs, sure)
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        return docs[[texts.holds(d, needle) for d in docs.tolist()]] if len(docs) else docs
+        read = unsure[[texts.holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
+        return union([sure, read])
 
     def _range_terms(self, query):
         fieldname, reader = query.fieldname, self.searcher.reader()

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import get_language
 from haystack import connections
 from whoosh import query as wq
 
 from config.security import max_pages
-from speeches import selectors
+from speeches import pages, selectors
 from speeches.models import Event, Organization, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words
@@ -359,7 +360,9 @@ def ids_named(model, fields, wanted):
 
 
 def _hits(searcher, docnums, ids, scores, parsed):
-    speeches = selectors.published_cards(ids=ids)
+    # Cards' heads as stored with their pages; rendered live under DEBUG, as pages are.
+    release = None if settings.DEBUG else pages.release()
+    speeches = selectors.published_cards(ids=ids, language=get_language(), release=release)
     pieces = parsed.highlight_pieces
     choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
     texts = _chosen_texts(choices)

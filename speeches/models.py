@@ -358,7 +358,8 @@ class ArchiveStamp(models.Model):
 
 
 class RenderedPage(models.Model):
-    """An address page as anonymous readers get it, rendered when the address was saved.
+    """An address page as anonymous readers get it, and the head of its card, rendered when
+    the address was saved.
 
     Derived data, never exported: a row is deleted whenever anything its page shows changes
     (see speeches.pages), and a row of another template release is never served.
@@ -374,6 +375,8 @@ class RenderedPage(models.Model):
     page_version = models.PositiveIntegerField(_("页面版本"))
     # zlib: a tenth of the text's size, and decompressing a page takes tens of microseconds.
     compressed_html = models.BinaryField(_("页面（zlib 压缩）"))
+    # The head of the address's card in lists and search results, from the same state.
+    card_html = models.TextField(_("卡片"), blank=True)
     rendered_at = models.DateTimeField(_("生成时间"), auto_now=True)
 
     class Meta:

@@ -1,4 +1,5 @@
 """Address pages rendered ahead of reads, so that a reader's first visit is as fast as a repeat.
+The head of the address's card, shown in lists and search results, is rendered with the page.
 
 The page an anonymous reader gets is rendered after the address is saved
 (services.store_speech_pages) and read back with one query (selectors.stored_page). A page
@@ -30,6 +31,7 @@ from .models import Speech
 # site's origin there, nothing worse.)
 ORIGIN = "https://archive.invalid"
 TEMPLATE = "speeches/speech_detail.html"
+CARD_HEAD = "includes/speech_card_head.html"
 # A rename re-renders this many pages at once; the rest are rendered live until
 # `manage.py render_pages` stores them.
 EAGER_LIMIT = 100
@@ -48,13 +50,15 @@ def render(request, speech, *, origin):
 
 
 def render_for_readers(speech, *, language):
-    """The page as an anonymous reader in `language` gets it, outside any request."""
+    """(page, card head) as an anonymous reader in `language` gets them, outside any request."""
     request = HttpRequest()
     request.method = "GET"
     request.user = AnonymousUser()
     request.LANGUAGE_CODE = language
     with translation.override(language):
-        return render(request, speech, origin=ORIGIN)
+        page = render(request, speech, origin=ORIGIN)
+        card = render_to_string(CARD_HEAD, {"speech": speech}, request=request)
+    return page, card
 
 
 def origin_of(request):

@@ -7,6 +7,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -58,23 +59,30 @@ _CARD_FIELDS = (
 )
 
 
-def published_cards(*, ids):
+def published_cards(*, ids, language=None, release=None):
     """{id: published address} of these ids, loaded with what a speech card shows: its own
     heading fields and the names of its speaker, organization and event (anything else is
-    read when first used).
+    read when first used). With a release, each has `card_head`: the head of its card as
+    stored with its page in `language` (speeches.pages), or None if none is current.
 
     Raw SQL, as stored_page: a results page reads twenty addresses at once, and compiling
     the ORM's four-table query costs more than running it.
     """
     if not ids:
         return {}
+    q = connection.ops.quote_name
     columns, joins = _card_query()
+    page = (
+        f"LEFT JOIN {q(RenderedPage._meta.db_table)} p ON p.speech_id = t0.id"
+        " AND p.language = %s AND p.release = %s"
+        " AND p.speech_updated_at = t0.updated_at AND p.page_version = t0.page_version"
+    )
     sql = (
-        f"SELECT {columns} FROM {connection.ops.quote_name(Speech._meta.db_table)} t0 {joins}"
+        f"SELECT {columns}, p.card_html FROM {q(Speech._meta.db_table)} t0 {joins} {page}"
         f" WHERE t0.id IN ({', '.join(['%s'] * len(ids))}) AND t0.status = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, SpeechStatus.PUBLISHED])
+        cursor.execute(sql, [language, release, *ids, SpeechStatus.PUBLISHED])
         rows = cursor.fetchall()
     return {speech.pk: speech for speech in map(_card, rows)}
 
@@ -110,6 +118,8 @@ def _card(row):
     for model, link, names, related in parts[1:]:
         loaded = model.from_db(connection.alias, names, related) if related[0] else None
         Speech._meta.get_field(link).set_cached_value(speech, loaded)
+    head = next(values)
+    speech.card_head = mark_safe(head) if head else None
     return speech
 
 

@@ -57,6 +57,7 @@ def store_speech_pages(*, speech_ids, language=None):
     for speech in speeches:
         if (speech.pk, speech.updated_at, speech.page_version) in current:
             continue
+        page, card = pages.render_for_readers(speech, language=language)
         RenderedPage.objects.update_or_create(
             speech=speech,
             language=language,
@@ -64,9 +65,8 @@ def store_speech_pages(*, speech_ids, language=None):
                 "release": release,
                 "speech_updated_at": speech.updated_at,
                 "page_version": speech.page_version,
-                "compressed_html": pages.compress(
-                    pages.render_for_readers(speech, language=language)
-                ),
+                "compressed_html": pages.compress(page),
+                "card_html": card,
             },
         )
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.test import Client
 
 from speeches import pages, services
@@ -157,3 +158,25 @@ def test_with_debug_a_template_edit_shows_at_once(stored, seed, settings):
     mark_stored(seed, "STORED")
     settings.DEBUG = True
     assert "新质生产力" in html(seed)
+
+
+def test_search_results_show_stored_card_heads_while_current(stored, search_index):
+    from search.indexing import drain
+    from search.results import search
+
+    speech = make_speech(title="轴承年会致辞", speaker="李四", event="某论坛")
+    with stored():
+        services.touch(speech=speech)
+    drain()
+    live = render_to_string("includes/speech_card_head.html", {"speech": speech})
+    (hit,) = search(q="轴承").hits
+    assert hit.speech.card_head == RenderedPage.objects.get(speech=speech).card_html == live
+    row = RenderedPage.objects.get(speech=speech)
+    row.card_html = "STORED-CARD"
+    row.save(update_fields=["card_html"])
+    assert "STORED-CARD" in Client().get("/search/", {"q": "轴承年会"}).content.decode()
+    # Renamed without the commit hooks: the stored head is out of date, and not shown.
+    speech.speaker.name = "王五"
+    speech.speaker.save()
+    page = Client().get("/search/", {"q": "轴承年会", "sort": "date"}).content.decode()
+    assert "STORED-CARD" not in page and "王五" in page
