@@ -22,13 +22,6 @@ def manage(*args, **kwargs):
     )
 
 
-def wait_with_rusage(proc):
-    """(returncode, peak RSS in MB) of a child, reaped with wait4 so its rusage is its own."""
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
-
-
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
