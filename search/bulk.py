@@ -159,7 +159,7 @@ class Columns:
 
     def __init__(self, term_of=None):
         self.term_of = term_of
-        self.numbers = defaultdict(count().__next__)
+        self.numbers = None if term_of else defaultdict(count().__next__)
         self.terms, self.docs, self.freqs = array("Q"), array("I"), array("I")
 
     @property
