@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from .report import table
+from .stats import NotAvailable
 
 HERE = Path(__file__).resolve().parent
 KEYS = (
@@ -71,8 +72,6 @@ class Run:
         try:
             fn()
         except Exception as error:  # noqa: BLE001 - a failed step is reported, never fatal
-            from .stats import NotAvailable
-
             reason = str(error) if isinstance(error, NotAvailable) else repr(error)[:300]
             if not isinstance(error, NotAvailable):
                 traceback.print_exc()
@@ -226,37 +225,33 @@ def execute(args, *, n, reps, samples, workdir):
     gc.collect()
     gc.freeze()
 
-    def fts5_latency():
-        d["fts5_latency_ms"] = searching.latency_fts5(state["fts"], mix, reps)
-        v["fts5_p95_ms"] = d["fts5_latency_ms"]["all"]["p95"]
-
-    run.step("fts5 latency", fts5_latency, keys=("fts5_p95_ms",))
-
-    def page_latency():
+    def latency():
         searching.check_page(client)
-        d["search_page_latency_ms"] = searching.latency_http(client, "/search/", mix, reps)
-        d["search_page_warm_latency_ms"] = searching.latency_http(
-            client, "/search/", mix, reps, cold=False
-        )
-        v["search_page_p95_ms"] = d["search_page_latency_ms"]["all"]["p95"]
+        timers = {"search_page": searching.http_timer(client, "/search/")}
+        try:
+            searching.check_api(client)
+            timers["api"] = searching.http_timer(client, "/api/v1/search")
+        except NotAvailable as error:
+            run.missing["api latency"] = str(error)
+        if "fts" in state:
+            timers["fts5"] = searching.fts5_timer(state["fts"])
+        for name, found in searching.latency_side_by_side(mix, reps, timers).items():
+            d[f"{name}_latency_ms"] = found
+            v[f"{name}_p95_ms"] = found["all"]["p95"]
         if v.get("fts5_p95_ms"):
             v["search_page_vs_fts5_p95_ratio"] = v["search_page_p95_ms"] / v["fts5_p95_ms"]
+        d["search_page_warm_latency_ms"] = searching.latency_http(
+            client, "/search/", mix, reps, forget=None
+        )
+        d["search_page_uncached_latency_ms"] = searching.latency_http(
+            client, "/search/", mix, reps, forget=searching.forget_everything
+        )
 
     run.step(
-        "search page latency",
-        page_latency,
-        keys=("search_page_p95_ms", "search_page_vs_fts5_p95_ratio"),
+        "search latency (results page, API and FTS5 side by side)",
+        latency,
+        keys=("fts5_p95_ms", "search_page_p95_ms", "search_page_vs_fts5_p95_ratio", "api_p95_ms"),
     )
-
-    def api_latency():
-        searching.check_api(client)
-        d["api_latency_ms"] = searching.latency_http(client, "/api/v1/search", mix, reps)
-        d["api_warm_latency_ms"] = searching.latency_http(
-            client, "/api/v1/search", mix, reps, cold=False
-        )
-        v["api_p95_ms"] = d["api_latency_ms"]["all"]["p95"]
-
-    run.step("api latency", api_latency, keys=("api_p95_ms",))
 
     def counts():
         d["hit_counts"] = searching.hit_counts(client, state["fts"], mix)

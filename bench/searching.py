@@ -40,8 +40,9 @@ def forget_results():
     """Empty the search app's result caches, so that a request does the search itself.
 
     Repeating nine queries would otherwise time a cache hit, not a search: FTS5 caches no
-    results, and most real queries are not repeats. The OS page cache and compiled patterns
-    stay warm, as they would on a live site.
+    results, and most real queries are not repeats. The OS page cache, compiled patterns and
+    the posting lists of recently searched words stay warm, as they would in a web worker
+    that has served a few searches.
     """
     from django.core.cache import caches
 
@@ -56,35 +57,61 @@ def forget_results():
         page_cache.owner = None
 
 
-def latency_http(client, path, mix, reps, *, cold=True):
-    """Each query once to warm up, then `reps` rounds of the whole mix; per-query and overall.
+def forget_everything():
+    """forget_results(), and the decoded posting lists too: every word decoded afresh, as in
+    a worker's first search after the index changed."""
+    forget_results()
+    try:
+        from search import evaluation
+    except ImportError:
+        return
+    decoded = getattr(evaluation, "_decoded", None)
+    if decoded is not None:
+        decoded.clear()
 
-    cold: result caches are emptied before each timed request (see forget_results).
-    """
+
+def latency_side_by_side(mix, reps, timers):
+    """The latency of each of `timers` ({name: function timing one query}) over the mix:
+    each query once to warm up, then `reps` rounds in which each query is timed by every
+    timer in turn. Interleaved, the slow and fast spells of this shared machine fall on all
+    of them alike, so their ratios compare the same moments."""
     for _label, q in mix:
-        client.get(path + "?" + urlencode({"q": q}))
-    per_query = {label: [] for label, _ in mix}
+        for timed in timers.values():
+            timed(q)
+    per_query = {name: {label: [] for label, _ in mix} for name in timers}
     for _ in range(reps):
         for label, q in mix:
-            if cold:
-                forget_results()
-            response, elapsed = _timed_get(client, path + "?" + urlencode({"q": q}))
-            if response.status_code != 200:
-                raise NotAvailable(f"{path}?q={q} answered {response.status_code}")
-            per_query[label].append(elapsed)
-    return _summaries(per_query)
+            for name, timed in timers.items():
+                per_query[name][label].append(timed(q))
+    return {name: _summaries(found) for name, found in per_query.items()}
 
 
-def latency_fts5(fts, mix, reps):
-    for _label, q in mix:
+def latency_http(client, path, mix, reps, *, forget=forget_results):
+    """latency_side_by_side() of one page alone."""
+    return latency_side_by_side(mix, reps, {path: http_timer(client, path, forget=forget)})[path]
+
+
+def http_timer(client, path, *, forget=forget_results):
+    """Seconds for `path`?q=…; forget: called before each request (None: repeats are hits)."""
+
+    def timed(q):
+        if forget is not None:
+            forget()
+        response, elapsed = _timed_get(client, path + "?" + urlencode({"q": q}))
+        if response.status_code != 200:
+            raise NotAvailable(f"{path}?q={q} answered {response.status_code}")
+        return elapsed
+
+    return timed
+
+
+def fts5_timer(fts):
+    def timed(q):
+        start = time.perf_counter()
         fts.search(q)
-    per_query = {label: [] for label, _ in mix}
-    for _ in range(reps):
-        for label, q in mix:
-            start = time.perf_counter()
-            fts.search(q)
-            per_query[label].append(time.perf_counter() - start)
-    return _summaries(per_query)
+        return time.perf_counter() - start
+
+    return timed
 
 
 def _summaries(per_query):

@@ -7,14 +7,20 @@ that match most of the archive. The documents found and the BM25F scores are Who
 (search/tests/test_ranking.py compares them on a real index).
 """
 
+import io
+import pickle
+import struct
 import threading
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.matching import FilterMatcher
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.reading import TermNotFound
@@ -139,12 +145,17 @@ class Evaluation:
 
     def postings(self, fieldname, text, within=None):
         """The term's postings, complete at least at the docnums `within` (all if None)."""
-        known = self.terms.get((fieldname, text))
+        key = (fieldname, text)
+        known = self.terms.get(key)
+        if known is None or not known.covers(within):
+            known = _decoded.get(self.searcher, key)
         if known is None or not known.covers(within):
             frequency = self.searcher.reader().doc_frequency(fieldname, text)
             few = within is not None and len(within) * BLOCK < frequency
             known = _read_postings(self.leaves, fieldname, text, within if few else None)
-            self.terms[fieldname, text] = known
+            if known.scope is None:
+                _decoded.put(self.searcher, key, known)
+        self.terms[key] = known
         return known
 
     def docs(self, query, within=None):
@@ -319,7 +330,7 @@ def _read_postings(leaves, fieldname, text, within):
             if within is not None:
                 end = offset + reader.doc_count_all()
                 wanted = (within[(within >= offset) & (within < end)] - offset).tolist()
-            blocks = _blocks(reader.postings(fieldname, text), wanted)
+            blocks = _blocks(reader, info, wanted)
         for block_ids, block_weights in blocks:
             if reader.has_deletions():
                 kept = [i for i, d in enumerate(block_ids) if not reader.is_deleted(d)]
@@ -330,35 +341,43 @@ def _read_postings(leaves, fieldname, text, within):
     return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), within)
 
 
-def _blocks(matcher, wanted=None):
-    """(ids, weights) of each block of postings; with `wanted` (sorted docnums), only of the
-    blocks that may hold one of them.
+def _blocks(reader, info, wanted=None):
+    """(ids, weights) of each block of a term's postings; with `wanted` (sorted docnums), only
+    of the blocks that may hold one of them.
 
-    Whoosh 2.7 (pinned) stores a block as one pickled tuple of delta-coded ids, weights
-    (None: all 1.0; a float: all that) and values, after a header with the block's last id;
-    W3LeafMatcher decodes it lazily, posting by posting. Here each block is taken whole.
+    Whoosh 2.7 (pinned) writes a term's postings as a header, then blocks: each a signed
+    length (negative for the last), a pickled tuple of block statistics (the last id among
+    them), and a pickled tuple of delta-coded ids, weights (None: all 1.0; a float: all that)
+    and values. Its W3LeafMatcher reads them block by block, two reads each, and decodes
+    posting by posting; here the term's extent is read in one call, and each block whole.
     """
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # it hides deleted documents: the caller drops them instead
-    following = 0  # the first of `wanted` not in the blocks before
-    while matcher.is_active():
-        last = matcher.block_max_id()
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads it back unpacked: (length,)
+        (length,) = length
+    data = reader._terms._postfile.get(offset, length)
+    if data[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no postings at {offset} of {reader.segment()}")
+    stream, position, following, last_block = io.BytesIO(data), 4, 0, False
+    while not last_block:
+        size = _BLOCK_SIZE.unpack_from(data, position)[0]
+        last_block, start = size < 0, position + _BLOCK_SIZE.size
+        position = start + abs(size)
+        stream.seek(start)
+        count, last, _weight, compression, _shortest, _longest = pickle.load(stream)
         if wanted is not None:
             if following == len(wanted):
                 return
             if wanted[following] > last:
-                matcher._next_block()
                 continue
             following = bisect_left(wanted, last + 1, following)
-        if matcher._data is None:
-            matcher._read_data()
-        ids, weights, _values = matcher._data
-        count = len(ids)
+        block = data[stream.tell() : position]
+        ids, weights, _values = pickle.loads(zlib.decompress(block) if compression else block)
         if weights is None or isinstance(weights, float):
             weights = [1.0 if weights is None else weights] * count
-        ids = ids if matcher._byteids else list(accumulate(ids))
-        yield ids, weights
-        matcher._next_block()
+        yield list(accumulate(ids)), weights
+
+
+_BLOCK_SIZE = struct.Struct("!i")
 
 
 class PerSearcher:
@@ -376,6 +395,47 @@ class PerSearcher:
             if key not in self.values:
                 self.values[key] = build()
             return self.values[key]
+
+
+class DecodedPostings:
+    """Whole posting lists decoded by recent searches of this process, up to `budget`
+    postings in all, the least recently used dropped first, all of them when a newer searcher
+    comes. The common words (发展, 经济) are in most queries, and decoding their blocks was
+    the largest part of finding the matches; an engine in C would read them from the page
+    cache at no cost. Lucene keeps a cache of this kind (LRUQueryCache) for the same reason.
+    """
+
+    def __init__(self, budget=1_000_000):
+        self.budget, self.owner, self.entries, self.size = budget, None, OrderedDict(), 0
+        self.lock = threading.Lock()
+
+    def get(self, searcher, key):
+        with self.lock:
+            if self.owner is not searcher:
+                return None
+            postings = self.entries.get(key)
+            if postings is not None:
+                self.entries.move_to_end(key)
+            return postings
+
+    def put(self, searcher, key, postings):
+        with self.lock:
+            if self.owner is not searcher:
+                self.owner, self.entries, self.size = searcher, OrderedDict(), 0
+            if key in self.entries or len(postings.ids) > self.budget:
+                return
+            self.entries[key] = postings
+            self.size += len(postings.ids)
+            while self.size > self.budget:
+                _key, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped.ids)
+
+    def clear(self):
+        with self.lock:
+            self.owner, self.entries, self.size = None, OrderedDict(), 0
+
+
+_decoded = DecodedPostings()
 
 
 # BM25's part for the length, K1 * ((1 - B) + B * length / average length), of every document,

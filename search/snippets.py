@@ -80,6 +80,19 @@ def snippets_of(choices, texts, *, pieces, url):
     return snippets
 
 
+def snippet_list_html(snippets):
+    """A card's list of snippets. Joined here rather than looped over in the card's template:
+    Django renders each variable node of twenty cards' sixty snippets on its own, which took a
+    fifth of the results page's time. `html` is escaped already."""
+    if not snippets:
+        return ""
+    items = "".join(
+        f'<li><a class="snippet-anchor" href="{escape(s.url)}">§{s.paragraph:d}</a> {s.html}</li>'
+        for s in snippets
+    )
+    return mark_safe(f'<ul class="snippets">{items}</ul>')
+
+
 def best_snippets(*, paragraphs, pieces, url, limit=MAX_SNIPPETS):
     """`paragraphs`: (position, text) pairs; `pieces`: folded exact strings to find."""
     paragraphs = list(paragraphs)

@@ -98,16 +98,35 @@ def _order(scores):
 @pytest.mark.parametrize("q", QUERIES)
 def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
     monkeypatch.setattr(evaluation, "BLOCK", block)
+    monkeypatch.setattr(evaluation, "_decoded", evaluation.DecodedPostings())
     matched, rank, _runs = results._query_parts(parse(q), results.Selection())
-    index = evaluation.Evaluation(searcher)
-    docs = index.docs(matched)
-    assert set(docs.tolist()) == _whoosh_docs(searcher, matched) and len(docs)
-    ours = dict(zip(docs.tolist(), index.ranking(matched, rank, docs).tolist(), strict=True))
     found = searcher.search(results._scoring(_scored(matched), rank), limit=None)
-    theirs = {docnum: score for score, docnum in found.top_n if docnum in ours}
-    assert ours.keys() == theirs.keys()
-    assert ours == pytest.approx(theirs, rel=1e-12)
-    assert _order(ours) == _order(theirs)
+    # Twice: first decoding the blocks, then from the posting lists the first one kept.
+    for _ in range(2):
+        index = evaluation.Evaluation(searcher)
+        docs = index.docs(matched)
+        assert set(docs.tolist()) == _whoosh_docs(searcher, matched) and len(docs)
+        ours = dict(zip(docs.tolist(), index.ranking(matched, rank, docs).tolist(), strict=True))
+        theirs = {docnum: score for score, docnum in found.top_n if docnum in ours}
+        assert ours.keys() == theirs.keys()
+        assert ours == pytest.approx(theirs, rel=1e-12)
+        assert _order(ours) == _order(theirs)
+    assert evaluation._decoded.entries
+
+
+def test_decoded_postings_keep_to_their_budget_and_their_searcher(searcher):
+    kept = evaluation.DecodedPostings(budget=600)
+    index = evaluation.Evaluation(searcher)
+    common, rare = index.postings("text", "发展"), index.postings("text", "林权")
+    assert 600 > len(common.ids) > 300 and len(rare.ids) == 1
+    kept.put(searcher, ("text", "发展"), common)
+    kept.put(searcher, ("text", "林权"), rare)
+    assert kept.get(searcher, ("text", "发展")) is common and kept.size == len(common.ids) + 1
+    assert kept.get(searcher, ("text", "林权")) is rare  # now the most recently used
+    kept.put(searcher, ("grams", "发展"), index.postings("grams", "发展"))
+    assert kept.get(searcher, ("text", "发展")) is None, "the least recently used goes first"
+    assert kept.get(searcher, ("text", "林权")) is rare and kept.size <= 600
+    assert kept.get(object(), ("text", "林权")) is None, "another searcher: another index"
 
 
 @pytest.mark.parametrize("q", ["经济发展", "经济的发展", "高质量发展"])
