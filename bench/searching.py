@@ -53,8 +53,8 @@ def forget_results():
     except ImportError:
         return
     page_cache = getattr(results, "_cache", None)
-    if page_cache is not None and hasattr(page_cache, "owner"):
-        page_cache.owner = None
+    if page_cache is not None:
+        page_cache.clear()
 
 
 def forget_everything():

@@ -397,42 +397,56 @@ class PerSearcher:
             return self.values[key]
 
 
-class DecodedPostings:
-    """Whole posting lists decoded by recent searches of this process, up to `budget`
-    postings in all, the least recently used dropped first, all of them when a newer searcher
-    comes. The common words (发展, 经济) are in most queries, and decoding their blocks was
-    the largest part of finding the matches; an engine in C would read them from the page
-    cache at no cost. Lucene keeps a cache of this kind (LRUQueryCache) for the same reason.
-    """
+class RecentPerSearcher:
+    """The values of one searcher (one state of the index) used last, up to `budget` in all
+    (each weighing weight(value)), the least recently used dropped first; all dropped when a
+    newer searcher comes."""
 
-    def __init__(self, budget=1_000_000):
+    def __init__(self, budget):
         self.budget, self.owner, self.entries, self.size = budget, None, OrderedDict(), 0
         self.lock = threading.Lock()
+
+    def weight(self, value):
+        return 1
 
     def get(self, searcher, key):
         with self.lock:
             if self.owner is not searcher:
                 return None
-            postings = self.entries.get(key)
-            if postings is not None:
+            value = self.entries.get(key)
+            if value is not None:
                 self.entries.move_to_end(key)
-            return postings
+            return value
 
-    def put(self, searcher, key, postings):
+    def put(self, searcher, key, value):
         with self.lock:
             if self.owner is not searcher:
                 self.owner, self.entries, self.size = searcher, OrderedDict(), 0
-            if key in self.entries or len(postings.ids) > self.budget:
+            if key in self.entries or self.weight(value) > self.budget:
                 return
-            self.entries[key] = postings
-            self.size += len(postings.ids)
+            self.entries[key] = value
+            self.size += self.weight(value)
             while self.size > self.budget:
                 _key, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.ids)
+                self.size -= self.weight(dropped)
 
     def clear(self):
         with self.lock:
             self.owner, self.entries, self.size = None, OrderedDict(), 0
+
+
+class DecodedPostings(RecentPerSearcher):
+    """Whole posting lists decoded by recent searches of this process, up to `budget`
+    postings in all. The common words (发展, 经济) are in most queries, and decoding their
+    blocks was the largest part of finding the matches; an engine in C would read them from
+    the page cache at no cost. Lucene keeps a cache of this kind (LRUQueryCache) for the same
+    reason."""
+
+    def __init__(self, budget=1_000_000):
+        super().__init__(budget)
+
+    def weight(self, postings):
+        return len(postings.ids)
 
 
 _decoded = DecodedPostings()

@@ -1,8 +1,6 @@
 """Running a parsed query against the index: hits, facets, snippets and suggestions."""
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +14,16 @@ from speeches import pages, selectors
 from speeches.models import Event, Organization, Person, Speech, SpeechKind
 
 from .analysis import GRAM_RUN, fold, jieba_words
-from .evaluation import FOLDED, WORDS, Evaluation, PerSearcher, Run, as_docs, document_texts
+from .evaluation import (
+    FOLDED,
+    WORDS,
+    Evaluation,
+    PerSearcher,
+    RecentPerSearcher,
+    Run,
+    as_docs,
+    document_texts,
+)
 from .query import parse
 from .search_indexes import searchable_names
 from .snippets import best_snippets, choose, snippets_of
@@ -112,31 +119,8 @@ def search(*, q, page=1, sort="relevance", selection=Selection(), page_size=None
     return outcome
 
 
-class _PageCache:
-    """Recent outcomes of this process, dropped whenever the index changes (a new searcher)."""
-
-    def __init__(self, size=256):
-        self.size, self.owner, self.entries = size, None, OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, searcher, key):
-        with self.lock:
-            if self.owner is not searcher:
-                self.owner, self.entries = searcher, OrderedDict()
-            outcome = self.entries.get(key)
-            if outcome is not None:
-                self.entries.move_to_end(key)
-            return outcome
-
-    def put(self, searcher, key, outcome):
-        with self.lock:
-            if self.owner is searcher:
-                self.entries[key] = outcome
-                while len(self.entries) > self.size:
-                    self.entries.popitem(last=False)
-
-
-_cache = _PageCache()
+# Recent outcomes of this process, dropped whenever the index changes (a new searcher).
+_cache = RecentPerSearcher(256)
 
 
 # Every document's facet values and date, read once per searcher: counting and sorting are then

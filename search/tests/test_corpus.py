@@ -142,7 +142,7 @@ def test_facets_and_filters_on_the_corpus(corpus_index):
 
 
 def _fresh(**kwargs):
-    results._cache.owner = None  # a cached outcome would hide the path under test
+    results._cache.clear()  # a cached outcome would hide the path under test
     return results.search(**kwargs)
 
 

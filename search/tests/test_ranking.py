@@ -158,7 +158,7 @@ def test_pages_list_whooshs_bm25_order(bearings, monkeypatch, q):
     found = searcher.search(results._scoring(matched, rank), limit=None)
     scores = {docnum: score for score, docnum in found.top_n}
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in _order(scores)]
-    results._cache.owner = None
+    results._cache.clear()
     hits = results.search(q=q, page_size=50).hits
     assert [h.speech.pk for h in hits] == expected and len(expected) > 2
     assert [h.score for h in hits] == pytest.approx([round(scores[d], 4) for d in _order(scores)])

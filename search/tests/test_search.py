@@ -113,7 +113,7 @@ def test_snippets_of_text_edited_since_indexing_are_cut_afresh(seed):
     paragraph = seed.paragraphs.get(position=shown)
     paragraph.text = "改过的一段：" + "新质生产力，" * 5
     paragraph.save()  # not indexed yet: the index holds the paragraph as it was
-    results._cache.owner = None
+    results._cache.clear()
     (snippet,) = [
         s for s in results.search(q="新质生产力").hits[0].snippets if s.paragraph == shown
     ]
