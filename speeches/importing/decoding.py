@@ -282,4 +282,29 @@ def _pdf_text(data):
                 "或上传含文字的 PDF、Word 或文本文件。"
             )
         )
-    return text
+    return text.translate(PDF_GLYPH_NAMES)
+
+
+def _pdf_glyph_names():
+    """Characters a PDF's ToUnicode map gives for glyphs that are really common characters.
+
+    CJK fonts such as Noto Sans CJK draw 一 and the Kangxi radical ⼀ with one glyph, and
+    Chromium's PDFs (among others) name the glyph by the radical: 长 comes out as ⻓, 首 as ⾸,
+    —— as ⸺. A transcript never means the radical, and search would miss every such word.
+    """
+    table = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0x2F00, 0x2FD6)}
+    table.update({ord(radical): ideograph for radical, ideograph in RADICAL_SUPPLEMENT.items()})
+    table.update({0x2E3A: "——", 0x2E3B: "———"})
+    return table
+
+
+# CJK Radicals Supplement characters with the ideograph they stand for (Unicode's
+# EquivalentUnifiedIdeograph.txt); NFKC maps only two of them.
+RADICAL_SUPPLEMENT = dict(
+    zip(
+        "⺁⺅⺉⺌⺍⺎⺗⺘⺝⺟⺠⺡⺣⺤⺦⺧⺨⺩⺫⺬⺭⺮⺰⺶⺻⺼⻁⻂⻄⻅⻆⻈⻉⻋⻏⻐⻑⻓⻔⻖⻗⻘⻙⻚⻛⻜⻝⻠⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+        "厂亻刂小小兀心扌月母民氵灬爫丬牛犭王罒示礻竹纟羊聿肉虎衤西见角讠贝车阝钅長长门阝雨青韦页风飞食饣马骨鬼鱼鸟卤麦黄黾齐齿龙龟",
+        strict=True,
+    )
+)
+PDF_GLYPH_NAMES = _pdf_glyph_names()

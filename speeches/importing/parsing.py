@@ -112,6 +112,12 @@ class _Line:
         return self.raw.strip()
 
     @property
+    def field_text(self):
+        """The line as a header field: a run of spaces there is layout, not content (a PDF puts
+        two between "2024" and "上海" where the page had one)."""
+        return " ".join(self.raw.split())
+
+    @property
     def trailing_space(self):
         return self.raw != self.raw.rstrip()
 
@@ -165,16 +171,16 @@ def _content_lines(text):
 def _split_header(lines, meta):
     """Consume column, title, subtitle, date and byline lines from the top."""
     i = 0
-    if len(lines) > 1 and _is_column(lines[0].text, lines[1].text):
-        meta["column"] = lines[0].text
+    if len(lines) > 1 and _is_column(lines[0].field_text, lines[1].field_text):
+        meta["column"] = lines[0].field_text
         i = 1
     titles = []
-    while i < len(lines) and len(titles) < 3 and _is_title(lines[i].text):
-        titles.append(lines[i].text)
+    while i < len(lines) and len(titles) < 3 and _is_title(lines[i].field_text):
+        titles.append(lines[i].field_text)
         i += 1
     if titles:
         meta["title"] = _join_title(titles)
-    while i < len(lines) and _read_header_line(lines[i].text, meta, after_title=bool(titles)):
+    while i < len(lines) and _read_header_line(lines[i].field_text, meta, after_title=bool(titles)):
         i += 1
     if i >= len(lines):
         # A "header" with no body after it is the body itself.

@@ -2,9 +2,11 @@
 record. Chromium prints the raw seed transcript, line for line, to a PDF."""
 
 import html
+import io
 import shutil
 import subprocess
 
+import pypdf
 import pytest
 
 from conftest import need
@@ -15,21 +17,25 @@ from .test_import_service import assert_is_the_fixture_record
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def _cjk_font_family():
-    """The first installed font family with Chinese glyphs, or None."""
+def _cjk_font_families():
+    """One installed font family with Chinese glyphs per font project (WenQuanYi, Noto …).
+
+    Their PDFs differ: WenQuanYi's embeds a TrueType font, Noto CJK's becomes Type 3 glyphs whose
+    text layer names shared glyphs by their Kangxi radicals (⻓ for 长). Each must import alike.
+    """
     if not shutil.which("fc-list"):
-        return None
+        return []
     found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
-    families = [line.split(",")[0].strip() for line in found.stdout.splitlines() if line.strip()]
-    return sorted(families)[0] if families else None
+    families = sorted(
+        {line.split(",")[0].strip() for line in found.stdout.splitlines() if line.strip()}
+    )
+    by_project = {}
+    for family in families:
+        by_project.setdefault(family.split()[0], family)
+    return sorted(by_project.values())
 
 
-@pytest.fixture(scope="module")
-def seed_pdf(seed_path, chromium_path, tmp_path_factory):
-    family = _cjk_font_family()
-    need(family, "no CJK font for Chromium to embed (apt-get install fonts-wqy-microhei)")
-    folder = tmp_path_factory.mktemp("pdf")
-    lines = seed_path.read_text(encoding="utf-8").splitlines()
+def _print_to_pdf(chromium, lines, family, folder):
     page = folder / "seed.html"
     page.write_text(
         # One font for every character, as in a PDF exported from a Chinese word processor.
@@ -40,7 +46,7 @@ def seed_pdf(seed_path, chromium_path, tmp_path_factory):
     pdf = folder / "seed.pdf"
     subprocess.run(
         [
-            chromium_path,
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -57,8 +63,28 @@ def seed_pdf(seed_path, chromium_path, tmp_path_factory):
         capture_output=True,
         timeout=120,
     )
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and b"FontFile" in data, "the PDF should embed its font"
+    return pdf.read_bytes()
+
+
+def _has_embedded_glyphs(data):
+    fonts = pypdf.PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].values()
+    for font in (f.get_object() for f in fonts):
+        if font["/Subtype"] == "/Type3":
+            return True
+        for descendant in font.get("/DescendantFonts", []):
+            descriptor = descendant.get_object()["/FontDescriptor"]
+            if {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys()):
+                return True
+    return False
+
+
+@pytest.fixture(scope="module", params=_cjk_font_families() or [None])
+def seed_pdf(request, seed_path, chromium_path, tmp_path_factory):
+    family = request.param
+    need(family, "no CJK font for Chromium to embed (apt-get install fonts-wqy-microhei)")
+    lines = seed_path.read_text(encoding="utf-8").splitlines()
+    data = _print_to_pdf(chromium_path, lines, family, tmp_path_factory.mktemp("pdf"))
+    assert data.startswith(b"%PDF") and _has_embedded_glyphs(data), "the PDF should embed its font"
     return data
 
 

@@ -83,6 +83,18 @@ def test_wrapped_seed_without_its_markers_parses_the_same(seed_path, relayout):
     assert (parsed.title, parsed.speaker) == (expected.title, expected.speaker)
 
 
+def test_layout_spaces_in_header_lines_are_not_kept_in_fields(seed_path):
+    """A PDF's text layer can widen the gap between a Latin run and a CJK run (2024  上海)."""
+    lines = seed_path.read_text(encoding="utf-8").splitlines()
+    header = [re.sub(r" (?=\S)", "  ", line) if i < 8 else line for i, line in enumerate(lines)]
+    parsed = parse_transcript("\n".join(header))
+    speech = fixture_records()["speeches.speech"][0]["fields"]
+    assert (parsed.title, parsed.subtitle) == (speech["title"], speech["subtitle"])
+    assert parsed.event_name == fixture_records()["speeches.event"][0]["fields"]["name"]
+    assert parsed.speaker == "周宇"
+    assert parsed.header_lines[2] == header[5].strip(), "header lines stay as printed"
+
+
 def test_one_paragraph_per_line():
     parsed = parse_transcript("同志们：\n今天我们在这里开会。\n会议开得很成功。\n")
     assert parsed.paragraphs == ["同志们：", "今天我们在这里开会。", "会议开得很成功。"]
