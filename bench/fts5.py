@@ -34,7 +34,7 @@ class Fts5:
     def match_expr(self, query):
         """Our parser's reading of the query, as FTS5: the same pieces, ANDed, ORed and
         excluded as ours are, each piece a phrase of its jieba tokens; (expression, years)."""
-        from search.query import parse
+        from search.engine.query import parse
 
         parsed = parse(query)
         tok = tokens.tokenizer()

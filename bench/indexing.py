@@ -5,8 +5,10 @@ import subprocess
 import sys
 import time
 
+from search.tests.ports import children
+
 from . import procs, tokens
-from .stats import NotAvailable, children, dir_bytes, peak_rss_mb
+from .stats import NotAvailable, dir_bytes, peak_rss_mb
 
 
 def jieba_alone(texts, workdir):

@@ -74,7 +74,7 @@ def stored_texts(pks):
     from speeches.models import Speech
 
     try:
-        from search.search_indexes import searchable_text
+        from search.documents import searchable_text
     except ImportError:
 
         def searchable_text(speech):

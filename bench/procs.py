@@ -1,10 +1,13 @@
 """Child processes of a run: same repository, same throwaway data directory, bench settings."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from search.tests.ports import free_port
+
+__all__ = ["env", "free_port", "manage", "stop"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,12 +23,6 @@ def manage(*args, **kwargs):
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env(), **kwargs
     )
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def stop(proc, *, timeout):

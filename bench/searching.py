@@ -49,12 +49,10 @@ def forget_results():
     for alias in caches:
         caches[alias].clear()
     try:
-        from search import results
+        from search.engine.cache import cache
     except ImportError:
         return
-    page_cache = getattr(results, "_cache", None)
-    if page_cache is not None:
-        page_cache.clear()
+    cache.forget("outcome")
 
 
 def forget_everything():
@@ -62,12 +60,10 @@ def forget_everything():
     a worker's first search after the index changed."""
     forget_results()
     try:
-        from search import evaluation
+        from search.engine.cache import cache
     except ImportError:
         return
-    decoded = getattr(evaluation, "_decoded", None)
-    if decoded is not None:
-        decoded.clear()
+    cache.forget("postings")
 
 
 def latency_side_by_side(mix, reps, timers):
@@ -158,7 +154,7 @@ def draw_substrings(paragraphs_by_pk, count, seed=5):
 def our_contains_fn():
     """A function (query, pk) -> bool: whether the results page finds address pk for query."""
     try:
-        from search.results import matching_ids
+        from search.service import matching_ids
     except ImportError as error:
         raise NotAvailable(f"search.results: {error}") from error
 

@@ -7,8 +7,10 @@ import time
 import urllib.request
 from urllib.parse import urlencode
 
+from search.tests.ports import children
+
 from . import procs
-from .stats import NotAvailable, children, memory_mb, peak_rss_mb
+from .stats import NotAvailable, memory_mb, peak_rss_mb
 
 
 def _wait_ready(base, proc, timeout=60):

@@ -51,14 +51,6 @@ def memory_mb(pid):
     return out
 
 
-def children(pid):
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(x) for x in text.split()]
-
-
 def dir_bytes(path):
     total = 0
     for root, _dirs, files in os.walk(path):

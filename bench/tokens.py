@@ -11,14 +11,16 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
 def _ours():
     try:
-        from search.analysis import fold, jieba_tokenizer
+        from search.engine.analysis import fold, jieba_tokenizer
     except ImportError:
         return None
     return fold, jieba_tokenizer
 
 
 def source():
-    return "search.analysis (fold + jieba_tokenizer)" if _ours() else "stock jieba, no folding"
+    return (
+        "search.engine.analysis (fold + jieba_tokenizer)" if _ours() else "stock jieba, no folding"
+    )
 
 
 def fold(text):

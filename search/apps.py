@@ -7,6 +7,12 @@ class SearchConfig(AppConfig):
     verbose_name = _("检索")
 
     def ready(self):
+        from django.conf import settings
+
         from . import signals
+        from .engine import analysis
 
         signals.connect()
+        analysis.configure(extra_words=settings.SEARCH_EXTRA_WORDS)
+        if settings.SEARCH_WARM_UP:
+            analysis.warm_up()

@@ -1,84 +1,33 @@
-"""haystack's stock Whoosh backend with three changes.
+"""haystack's adapter to our engine: haystack's stock Whoosh backend, with four changes.
 
 - The schema follows our fields: analyzed text is not stored and gets no sort column (the
   body lives in the database), no field keeps positions, the folded text and its word
   lengths are columns of their own, and filter/facet values are exact IDs with columns.
 - Every write holds one file lock, so writers queue instead of raising LockError, and
-  several changes go out in one commit (`apply`).
-- highlight() marks matches with our own snippet code instead of a StemmingAnalyzer.
+  several changes go out in one commit (`apply`); update() and remove() go that way too.
+- search() and more_like_this() answer through search.service, so that SearchQuerySet,
+  its filter(), facet(), narrow() and highlight(), and haystack's SearchView return what
+  the archive's own pages show: the same matches, order, counts and snippets.
+- Queries are written in the archive's syntax (search.engine.query.syntax), not Whoosh's.
 """
 
-import fcntl
 import os
 import threading
-from contextlib import contextmanager
-from pathlib import Path
 
+from django.conf import settings
+from haystack.backends import SearchNode
 from haystack.backends.whoosh_backend import WhooshEngine, WhooshSearchBackend, WhooshSearchQuery
-from haystack.constants import ID
+from haystack.constants import DJANGO_CT, DJANGO_ID, ID
+from haystack.exceptions import SearchBackendError
+from haystack.models import SearchResult
 from whoosh import index as whoosh_index
-from whoosh.columns import VarBytesColumn
-from whoosh.fields import COLUMN, TEXT
 from whoosh.fields import ID as WHOOSH_ID
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import StructFile
+from whoosh.fields import TEXT
 
-_held = threading.local()
-# Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
-# (BufferFile wraps the mmap in BytesIO): hundreds of MB per web worker. Plain segment files
-# are read through the OS page cache instead.
-WRITER_OPTIONS = {"timeout": 30, "compound": False}
+from .engine.codec import PositionalFileStorage
+from .engine.store import WRITER_OPTIONS, TextColumn, exclusive_file_lock
 
-
-@contextmanager
-def exclusive_file_lock(path, *, blocking=True):
-    """flock on `path`; re-entrant within a thread. Yields False if not blocking and taken."""
-    depth = getattr(_held, str(path), 0)
-    if depth:
-        setattr(_held, str(path), depth + 1)
-        try:
-            yield True
-        finally:
-            setattr(_held, str(path), depth)
-        return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
-        try:
-            fcntl.flock(handle, flags)
-        except BlockingIOError:
-            yield False
-            return
-        setattr(_held, str(path), 1)
-        try:
-            yield True
-        finally:
-            setattr(_held, str(path), 0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class TextColumn(COLUMN):
-    """Text kept as UTF-8 in a per-document column: not indexed, not stored, read by docnum."""
-
-    def __init__(self):
-        super().__init__(VarBytesColumn())
-
-    def to_bytes(self, value):
-        return value.encode("utf-8") if isinstance(value, str) else value
-
-
-class PositionalFileStorage(FileStorage):
-    """FileStorage whose files answer Whoosh's reads at a position (every term lookup and
-    block) with one pread system call, instead of a seek and a buffered read."""
-
-    def open_file(self, name, **kwargs):
-        opened = super().open_file(name, **kwargs)
-        return _PositionalFile(opened.file, name=name, **kwargs)
-
-
-class _PositionalFile(StructFile):
-    def get(self, position, length):
-        return os.pread(self.file.fileno(), length, position)
+__all__ = ["WRITER_OPTIONS", "ChineseWhooshEngine", "exclusive_file_lock"]
 
 
 class ChineseWhooshSearchBackend(WhooshSearchBackend):
@@ -121,11 +70,67 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
 
     def update(self, index, iterable, commit=True):
         with self.writer_lock():
-            super().update(index, iterable, commit=commit)
+            self.apply(index, update=[index.full_prepare(obj) for obj in iterable])
 
     def remove(self, obj_or_string, commit=True):
+        identifier = obj_or_string
+        if not isinstance(obj_or_string, str):
+            identifier = f"{obj_or_string._meta.label_lower}.{obj_or_string.pk}"
         with self.writer_lock():
-            super().remove(obj_or_string, commit=commit)
+            self.apply(None, delete=[identifier])
+
+    def search(
+        self,
+        query_string,
+        sort_by=None,
+        start_offset=0,
+        end_offset=None,
+        highlight=False,
+        facets=None,
+        narrow_queries=None,
+        result_class=None,
+        **kwargs,
+    ):
+        from . import service
+
+        end = min(end_offset or settings.ARCHIVE_MAX_RESULTS, settings.ARCHIVE_MAX_RESULTS)
+        outcome = service.search(
+            query="" if query_string == MATCH_ALL else query_string,
+            filters=_filters(narrow_queries),
+            page_size=max(end, 1),
+            sort=_sort(sort_by),
+            facets=bool(facets),
+            everything=query_string == MATCH_ALL,
+        )
+        return self._results(outcome, start_offset, end, highlight, facets, result_class)
+
+    def more_like_this(
+        self, model_instance, additional_query_string=None, start_offset=0, end_offset=None,
+        result_class=None, **kwargs,
+    ):  # fmt: skip
+        from . import service
+
+        end = min(end_offset or settings.ARCHIVE_PAGE_SIZE, settings.ARCHIVE_MAX_RESULTS)
+        outcome = service.more_like(speech_id=model_instance.pk, page_size=end)
+        return self._results(outcome, start_offset, end, False, None, result_class)
+
+    def _results(self, outcome, start, end, highlight, facets, result_class):
+        result_class = result_class or SearchResult
+        results = []
+        for hit in outcome.hits[start:end]:
+            result = result_class("speeches", "speech", str(hit.speech.pk), hit.score)
+            if highlight:
+                result.highlighted = {self.content_field_name: [s.html for s in hit.snippets]}
+            results.append(result)
+        answer = {"results": results, "hits": outcome.count, "spelling_suggestion": None}
+        if facets:
+            fields = {
+                name: [(o["value"], o["count"]) for o in options]
+                for name, options in outcome.facets.items()
+                if name in facets
+            }
+            answer["facets"] = {"fields": fields, "dates": {}, "queries": {}}
+        return answer
 
     def clear(self, models=None, commit=True):
         with self.writer_lock():
@@ -174,20 +179,81 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
         with self._searcher_lock:
             self._searcher = None
 
-    def search(self, query_string, highlight=False, **kwargs):
-        results = super().search(query_string, highlight=False, **kwargs)
-        if highlight and results.get("results"):
-            from .results import highlight_results
-
-            highlight_results(results["results"], query_string, self.content_field_name)
-        return results
-
 
 def _replace(schema, name, fieldtype):
     schema.remove(name)
     schema.add(name, fieldtype)
 
 
+MATCH_ALL = "*"
+KEYWORDS = ("year", "kind", "speaker", "organization", "event")
+
+
+def _filters(narrow_queries):
+    """search.service.Filters from narrow queries of the form `field:value` (what
+    ArchiveSearchQuery makes of filter(year=2024) and what narrow("kind:报告") says)."""
+    from .service import Filters
+
+    values = {}
+    for narrow in narrow_queries or ():
+        field, _, value = narrow.partition(":")
+        if field in (DJANGO_CT, DJANGO_ID, ID):
+            continue
+        if field not in KEYWORDS or not value:
+            raise SearchBackendError(f"narrow by one of {KEYWORDS} as field:value, not {narrow!r}")
+        values[field] = value.strip('"')
+    return Filters(**values)
+
+
+def _sort(sort_by):
+    if not sort_by:
+        return "relevance"
+    if list(sort_by) == ["-date"]:
+        return "date"
+    raise SearchBackendError(f"sort by relevance or -date, not {sort_by!r}")
+
+
+class ArchiveSearchQuery(WhooshSearchQuery):
+    """SearchQuerySet's filters, written in the archive's own query syntax: text filters as
+    words ("exact" as a quoted phrase), exclude() as -word, OR between alternatives;
+    filters on keyword fields (year, kind, speaker, organization, event ids) go to the
+    backend as narrow queries."""
+
+    def build_query(self):
+        return self._syntax(self.query_filter) or MATCH_ALL
+
+    def build_params(self, *args, **kwargs):
+        params = super().build_params(*args, **kwargs)
+        keywords = {f"{field}:{value}" for field, value in self._keywords(self.query_filter)}
+        if keywords:
+            params["narrow_queries"] = set(params.get("narrow_queries") or ()) | keywords
+        return params
+
+    def _syntax(self, node):
+        parts = []
+        for child in node.children:
+            if isinstance(child, SearchNode):
+                part = self._syntax(child)
+            else:
+                field, filter_type = node.split_expression(child[0])
+                if field in KEYWORDS:
+                    continue
+                value = child[1].prepare(self) if hasattr(child[1], "prepare") else child[1]
+                part = f'"{value}"' if filter_type == "exact" else str(value)
+            if part:
+                parts.append(f"-{part}" if node.negated else part)
+        return (" OR " if node.connector == "OR" else " ").join(parts)
+
+    def _keywords(self, node):
+        for child in node.children:
+            if isinstance(child, SearchNode):
+                yield from self._keywords(child)
+                continue
+            field, _filter_type = node.split_expression(child[0])
+            if field in KEYWORDS:
+                yield field, child[1]
+
+
 class ChineseWhooshEngine(WhooshEngine):
     backend = ChineseWhooshSearchBackend
-    query = WhooshSearchQuery
+    query = ArchiveSearchQuery

@@ -1,39 +1,16 @@
 """The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
 
-from html import escape
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import JsonResponse, QueryDict
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from config.security import BoundedPaginator, bounded_page_number, max_pages
-from speeches.models import SpeechKind
+from config.security import BoundedPaginator, bounded_page_number
 
-from . import results
-from .query import MAX_QUERY_CHARS
-from .results import FACETS, SORTS, Selection
-from .snippets import snippet_list_html
-
-FACET_TITLES = {
-    "year": _("年份"),
-    "kind": _("类型"),
-    "speaker": _("讲者"),
-    "organization": _("机构"),
-    "event": _("会议活动"),
-}
-SUGGESTION_TEXT = {
-    "fewer": _("只检索其中一个词"),
-    "substring": _("去掉引号，按字串检索"),
-    "unfiltered": _("去掉筛选条件"),
-}
-TRUNCATED_NOTICE = _("检索词过长，只用了前 %(n)d 个字。")
-# Options shown per facet (the most frequent; years: the latest).
-FACET_OPTIONS = 15
+from . import presenters, service
 
 
 class _Counted:
@@ -55,28 +32,30 @@ class _Counted:
 def _request_args(request):
     sort = request.GET.get("sort", "relevance")
     return {
-        "q": request.GET.get("q", ""),
+        "query": request.GET.get("q", ""),
         # Within the result window: ranking page 999 means scoring 20,000 matches.
         "page": bounded_page_number(request.GET.get("page"), settings.ARCHIVE_PAGE_SIZE),
-        "sort": sort if sort in SORTS else "relevance",
-        "selection": Selection.from_params(request.GET),
+        "sort": sort if sort in service.SORTS else "relevance",
+        "filters": service.Filters.from_params(request.GET),
     }
 
 
-def _linker(request):
-    """A function giving "?…" links to this page with some parameters changed, and no page.
+class _Linker:
+    """ "?…" links to this page with some parameters changed, and no page.
 
     The same as changing a copy of request.GET and calling urlencode(), without copying and
     encoding every parameter again for each of a page's hundred-odd links.
     """
-    encoded = {
-        key: urlencode([(key, v) for v in values])
-        for key, values in request.GET.lists()
-        if key != "page"
-    }
 
-    def link(**changes):
-        parts = dict(encoded)
+    def __init__(self, request):
+        self.encoded = {
+            key: urlencode([(key, v) for v in values])
+            for key, values in request.GET.lists()
+            if key != "page"
+        }
+
+    def __call__(self, **changes):
+        parts = dict(self.encoded)
         for key, value in changes.items():
             if value in (None, ""):
                 parts.pop(key, None)
@@ -84,114 +63,33 @@ def _linker(request):
                 parts[key] = urlencode({key: value})
         return "?" + "&".join(part for part in parts.values() if part)
 
-    return link
+    @staticmethod
+    def only(**params):
+        return "?" + urlencode(params)
 
 
 @require_safe
 def search_page(request):
     args = _request_args(request)
-    outcome = results.search(**args)
-    page = BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page)
-    link = _linker(request)
-    facets = [
-        {"title": FACET_TITLES[name], "options": _facet_options_html(name, options, link)}
-        for name in FACETS
-        if (options := outcome.facets.get(name))
-    ]
-    # The kind's label once per kind, not get_kind_display() (every label translated) per card.
-    kinds = {value: str(label) for value, label in SpeechKind.choices}
-    cards = [
-        {
-            "hit": hit,
-            "kind": kinds.get(hit.speech.kind),
-            "snippets": snippet_list_html(hit.snippets),
-        }
-        for hit in outcome.hits
-    ]
-    suggestions = [
-        {**s, "text": SUGGESTION_TEXT[s["kind"]], "url": "?" + _query_only(s["q"])}
-        for s in outcome.suggestions
-    ]
-    return render(
-        request,
-        "search/results.html",
-        {
-            "query": outcome.query.raw,
-            "parsed": outcome.query,
-            "outcome": outcome,
-            "cards": cards,
-            "page": page,
-            "facets": facets,
-            "sort": args["sort"],
-            "sort_links": {s: link(sort=s) for s in SORTS},
-            "suggestions": suggestions,
-            "querystring": link()[1:],  # without the "?"
-            "window": settings.ARCHIVE_MAX_RESULTS,
-            "notice": _notice(outcome),
-        },
-    )
-
-
-def _facet_options_html(name, options, link):
-    """A facet's options as list items. Joined here rather than looped over in the template
-    (seventy-five options, five variables each, took a fifth of the page's rendering), and
-    escaped by the standard library's escape, which Django's format_html wraps at ten times
-    the cost."""
-    items = []
-    for o in options[:FACET_OPTIONS]:
-        url, label = escape(link(**{name: "" if o["selected"] else o["value"]})), escape(o["label"])
-        if o["selected"]:
-            items.append(f'<li class="selected"><a href="{url}" aria-current="true">{label}</a>')
-        else:
-            items.append(f'<li><a href="{url}">{label}</a>')
-        items.append(f' <span class="count">{o["count"]:d}</span></li>')
-    return mark_safe("".join(items))
-
-
-def _notice(outcome):
-    return TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS} if outcome.query.truncated else ""
-
-
-def _query_only(q):
-    params = QueryDict(mutable=True)
-    params["q"] = q
-    return params.urlencode()
+    outcome = service.search(**args)
+    link = _Linker(request)
+    context = presenters.page_context(outcome, link=link)
+    context |= {
+        "page": BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page),
+        "sort": args["sort"],
+        "sort_links": {s: link(sort=s) for s in service.SORTS},
+        "querystring": link()[1:],  # without the "?"
+        "window": settings.ARCHIVE_MAX_RESULTS,
+    }
+    return render(request, "search/results.html", context)
 
 
 @require_safe
 def search_api(request):
     args = _request_args(request)
-    outcome = results.search(**args)
-    return JsonResponse(
-        {
-            "query": outcome.query.raw,
-            "tokens": outcome.query.tokens,
-            "count": outcome.count,
-            "page": outcome.page,
-            "num_pages": min(outcome.num_pages, max_pages(outcome.page_size)),
-            "query_truncated": outcome.query.truncated,
-            "notice": _notice(outcome),
-            "sort": args["sort"],
-            "results": [
-                {
-                    "id": hit.speech.pk,
-                    "title": hit.speech.title,
-                    "url": request.build_absolute_uri(hit.speech.get_absolute_url()),
-                    "score": hit.score,
-                    "snippets": [
-                        {"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets
-                    ],
-                }
-                for hit in outcome.hits
-            ],
-            "facets": {
-                name: [{k: o[k] for k in ("value", "label", "count")} for o in options]
-                for name, options in outcome.facets.items()
-            },
-            "suggestions": outcome.suggestions,
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+    outcome = service.search(**args)
+    answer = presenters.as_json(outcome, sort=args["sort"], absolute=request.build_absolute_uri)
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
 
 
 @require_safe

@@ -150,6 +150,10 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
 # Extra jieba words (folded at load). Staff-editable vocabulary will feed this later.
 SEARCH_EXTRA_WORDS = ["新质生产力", "工业母机", "低空经济", "十四五"]
+# Load jieba's dictionary and the folding table when the app starts, not on a reader's first
+# search (prod: with `gunicorn --preload` the workers share them). Commands and tests load
+# them when they first need them.
+SEARCH_WARM_UP = False
 # How often run_indexer looks for queued changes, in seconds.
 SEARCH_INDEXER_POLL_S = 0.3
 

@@ -4,6 +4,7 @@ from .base import *  # noqa: F401,F403
 from .base import os
 
 DEBUG = False
+SEARCH_WARM_UP = True
 
 
 def _required(name):

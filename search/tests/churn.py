@@ -34,19 +34,19 @@ def write(worker, rounds):
 
 
 def search(rounds):
-    from search import results
+    from search import service
 
     for _ in range(rounds):
-        results.search(q="并发测试 正文")
-        results.search(q="“并发测试”", sort="date")
+        service.search(query="并发测试 正文")
+        service.search(query="“并发测试”", sort="date")
 
 
 def report():
-    from search import results
+    from search import service
     from speeches.models import Speech
 
     published = sorted(Speech.objects.published().values_list("pk", flat=True))
-    found = sorted(results.matching_ids("并发测试"))
+    found = sorted(service.matching_ids("并发测试"))
     print(json.dumps({"published": published, "found": found}))
 
 

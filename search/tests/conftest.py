@@ -3,7 +3,7 @@ from collections import namedtuple
 import pytest
 from django.core.management import call_command
 
-from search.indexing import drain
+from search.queue import drain
 from speeches.models import Speech
 
 from .processes import environment

@@ -27,8 +27,7 @@ import django
 from django.conf import settings
 from django.db import connection
 
-from bench.procs import free_port
-from bench.stats import children
+from .ports import children, free_port
 
 ROOT = settings.BASE_DIR
 # A guard against a hang, never a measurement: every step normally takes seconds.

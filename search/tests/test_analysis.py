@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from search.analysis import (
+from search.engine.analysis import (
     _GRAM_CHAR,
     BigramAnalyzer,
     CharAnalyzer,

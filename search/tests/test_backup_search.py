@@ -4,9 +4,10 @@ import pytest
 from django.core.management import call_command
 
 from conftest import point_index_at
-from search import results
-from search.indexing import check, drain
+from search import service
+from search.drift import check
 from search.models import IndexTask
+from search.queue import drain
 from speeches import backup
 from speeches.models import Speech
 from speeches.tests.test_backup import fill_archive, wipe_archive
@@ -27,7 +28,7 @@ QUERIES = [
 
 
 def found(q):
-    outcome = results.search(q=q, facets=False)
+    outcome = service.search(query=q, facets=False)
     return outcome.count, [(hit.speech.pk, hit.score) for hit in outcome.hits]
 
 

@@ -9,10 +9,12 @@ from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
-from search import bulk, evaluation, results
-from search.analysis import fold, word_lengths
-from search.backend import WRITER_OPTIONS
-from search.query import parse
+from search.engine import codec
+from search.engine.analysis import fold, word_lengths
+from search.engine.evaluation import Evaluation
+from search.engine.query import build_plan
+from search.engine.query.syntax import parse
+from search.engine.store import WRITER_OPTIONS
 
 WORDS = (
     "经济 發展 改革 高质量 社会主义 創新 驱动 产业 开放 建设 推进 质量 生产 人民 中华 的 "
@@ -79,12 +81,12 @@ def test_segments_are_whooshs_file_for_file_and_term_for_term(tmp_path, schema, 
     # Whoosh's writer, with its short-list branch working (it calls a method W3TermInfo
     # lacks), and ours compressing blocks, as Whoosh does.
     monkeypatch.setattr(W3TermInfo, "set_inline", W3TermInfo.set_inlined, raising=False)
-    monkeypatch.setattr(bulk, "COMPRESSION", 3)
+    monkeypatch.setattr(codec, "COMPRESSION", 3)
     docs = _documents(700)
     theirs, _ = _write(
         tmp_path / "whoosh", schema, docs, SegmentWriter, codec=W3Codec(inlinelimit=128)
     )
-    ours, writer = _write(tmp_path / "bulk", schema, docs, bulk.BulkSegmentWriter)
+    ours, writer = _write(tmp_path / "bulk", schema, docs, codec.BulkSegmentWriter)
     # Our analyzers' terms are counted, not put through Whoosh's Token objects.
     assert {name for name, columns in writer.counted.items() if columns.size} == {
         "text",
@@ -114,14 +116,14 @@ def test_bulk_segments_read_as_whooshs(tmp_path, schema):
     column reads back as from Whoosh's own writer, and searches find the same."""
     docs = _documents(900, seed=11)
     theirs, _ = _write(tmp_path / "whoosh", schema, docs, SegmentWriter)
-    ours, _ = _write(tmp_path / "bulk", schema, docs, bulk.BulkSegmentWriter)
+    ours, _ = _write(tmp_path / "bulk", schema, docs, codec.BulkSegmentWriter)
     with theirs.reader() as expected, ours.reader() as found:
         assert list(found.all_terms()) == list(expected.all_terms())
         inline = blocks = 0
         for fieldname, text in expected.all_terms():
             info, known = found.term_info(fieldname, text), expected.term_info(fieldname, text)
             inline += info.is_inlined()
-            blocks += info.doc_frequency() > bulk.INLINE_LIMIT
+            blocks += info.doc_frequency() > codec.INLINE_LIMIT
             assert _stats(info) == _stats(known), (fieldname, text)
             assert _postings(found, fieldname, text) == _postings(expected, fieldname, text)
         assert inline and blocks
@@ -137,14 +139,14 @@ def test_bulk_segments_read_as_whooshs(tmp_path, schema):
             assert lengths[:900] == lengths[900:], name
     with theirs.searcher() as expected, ours.searcher() as found:
         for q in ("经济", "發展 改革", "“高质量”", "轴", "made china", "社会主义 -林权", "2024年"):
-            matched, rank, _runs = results._query_parts(parse(q), results.Selection())
-            ranked = [evaluation.Evaluation(s) for s in (found, expected)]
-            docs_found, docs_expected = (e.docs(matched) for e in ranked)
+            plan = build_plan(parse(q))
+            ranked = [Evaluation(s) for s in (found, expected)]
+            docs_found, docs_expected = (e.docs(plan.matched) for e in ranked)
             assert docs_found.tolist() == docs_expected.tolist() and len(docs_found), q
-            scores = [e.ranking(matched, rank, docs_found).tolist() for e in ranked]
+            scores = [e.ranking(plan, docs_found).tolist() for e in ranked]
             assert scores[0] == pytest.approx(scores[1], rel=1e-12), q
             # Whoosh's own matchers read inline postings too.
-            assert set(found.docs_for_query(matched)) == set(docs_found.tolist()), q
+            assert set(found.docs_for_query(plan.matched.whoosh())) == set(docs_found.tolist()), q
 
 
 def _stats(info):
@@ -171,7 +173,7 @@ def _postings(reader, fieldname, text):
 
 def test_what_the_bulk_writer_cannot_write_is_refused(tmp_path, schema):
     ix = FileStorage(str(tmp_path)).create_index(schema)
-    writer = bulk.BulkSegmentWriter(ix, **WRITER_OPTIONS)
+    writer = codec.BulkSegmentWriter(ix, **WRITER_OPTIONS)
     with pytest.raises(ValueError, match="_boost"):
         writer.add_document(**_documents(1)[0], _boost=2.0)
     with pytest.raises(NotImplementedError):

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from search import results
-from search.indexing import backend, indexer_lock
+from search import service
 from search.models import IndexTask
+from search.queue import backend, indexer_lock
 
 
 def run(*args, out=None):
@@ -21,7 +21,7 @@ def test_run_indexer_once_drains_the_queue(search_index):
     assert IndexTask.objects.exists()
     assert "已处理 1 篇" in run("run_indexer", "--once")
     assert not IndexTask.objects.exists()
-    assert results.matching_ids("轴承产业")
+    assert service.matching_ids("轴承产业")
 
 
 def test_second_indexer_refuses_to_start(search_index):
@@ -48,7 +48,7 @@ def test_rebuild_reports_progress_and_count(seed, capsys):
         backend().apply(None, delete=[f"speeches.speech.{seed.pk}"])
     assert "已索引 1 篇" in run("rebuild_search_index", "--workers", "1")
     assert "重建索引: 100%" in capsys.readouterr().err
-    assert results.matching_ids("轴承") == {seed.pk}
+    assert service.matching_ids("轴承") == {seed.pk}
 
 
 def test_check_reports_and_repairs_drift(seed):
@@ -58,14 +58,14 @@ def test_check_reports_and_repairs_drift(seed):
         run("check_search_index")
     assert "已修复 1 处差异" in run("check_search_index", "--repair")
     assert "索引与数据库一致" in run("check_search_index")
-    assert results.matching_ids("轴承") == {seed.pk}
+    assert service.matching_ids("轴承") == {seed.pk}
 
 
 def test_check_sees_stale_entries(seed):
     from speeches.models import Paragraph
 
     # Writes that bypass the signals (as a raw SQL fix would) leave the index stale.
-    assert results.matching_ids("黄浦江") == {seed.pk}
+    assert service.matching_ids("黄浦江") == {seed.pk}
     Paragraph.objects.filter(speech=seed).update(text="改过的正文")
     type(seed).objects.filter(pk=seed.pk).update(updated_at=timezone.now())
     out = StringIO()
@@ -73,4 +73,4 @@ def test_check_sees_stale_entries(seed):
         run("check_search_index", out=out)
     assert f"索引过期 1 篇：{seed.pk}" in out.getvalue()
     run("check_search_index", "--repair")
-    assert results.matching_ids("改过的正文") == {seed.pk} and not results.matching_ids("黄浦江")
+    assert service.matching_ids("改过的正文") == {seed.pk} and not service.matching_ids("黄浦江")

@@ -8,11 +8,15 @@ import pytest
 from whoosh import query as wq
 
 from conftest import point_index_at
-from search import evaluation, indexing, results
-from search.analysis import CJK_RUN, fold
+from search import rebuild, service
+from search.documents import searchable_text
+from search.engine import collect
+from search.engine.analysis import CJK_RUN, fold
+from search.engine.cache import cache
+from search.engine.query import build_plan
+from search.engine.query.plan import Run
+from search.engine.query.syntax import parse
 from search.models import IndexTask
-from search.query import parse
-from search.search_indexes import searchable_text
 from speeches.models import Event, Paragraph, Person, Speech, SpeechKind, SpeechStatus
 from speeches.services import replace_paragraphs, split_paragraphs
 
@@ -33,7 +37,7 @@ def corpus_speeches(corpus_dir, django_db_setup, django_db_blocker, tmp_path_fac
         files = _import(corpus_dir)
         IndexTask.objects.all().delete()
         point_index_at(tmp_path_factory.mktemp("corpus_index"))
-        indexing.rebuild(workers=1)
+        rebuild.rebuild(workers=1)
     yield files
     with django_db_blocker.unblock():
         Speech.objects.filter(pk__in=files).delete()
@@ -80,7 +84,7 @@ def _seeds(corpus_dir):
 def test_relevance_seeds_find_every_listed_file(corpus_index, corpus_dir):
     missing = {}
     for query, counts in _seeds(corpus_dir):
-        outcome = results.search(q=query, page_size=100, facets=False)
+        outcome = service.search(query=query, page_size=100, facets=False)
         found = {corpus_index[hit.speech.pk] for hit in outcome.hits}
         if set(counts) - found:
             missing[query] = sorted(set(counts) - found)
@@ -94,7 +98,7 @@ def test_relevance_seeds_rank_the_dominant_file_in_top_3(corpus_index, corpus_di
         if top * 2 <= sum(counts.values()):
             continue  # no file holds most of the occurrences
         checked += 1
-        hits = results.search(q=query, page_size=3, facets=False).hits
+        hits = service.search(query=query, page_size=3, facets=False).hits
         ranked = [corpus_index[hit.speech.pk] for hit in hits]
         if top_file not in ranked:
             misranked[query] = (top_file, ranked)
@@ -116,40 +120,40 @@ def test_random_substrings_have_full_recall(corpus_index):
         if not CJK_RUN.search(sub) or SYNTAX & set(sub) or sub.strip() in ("OR",):
             continue
         drawn += 1
-        if speech_id not in results.matching_ids(sub):
+        if speech_id not in service.matching_ids(sub):
             misses.append((speech_id, sub))
     assert misses == []
 
 
 def test_traditional_and_simplified_find_the_same_addresses(corpus_index):
-    assert results.matching_ids("經濟特區") == results.matching_ids("经济特区") != set()
+    assert service.matching_ids("經濟特區") == service.matching_ids("经济特区") != set()
 
 
 def test_snippets_on_the_corpus_mark_whole_words(corpus_index):
-    outcome = results.search(q="治理整顿", page_size=5, facets=False)
+    outcome = service.search(query="治理整顿", page_size=5, facets=False)
     assert outcome.count == 7
     for hit in outcome.hits:
         assert hit.snippets and all("<mark>治理整顿</mark>" in s.html for s in hit.snippets)
 
 
 def test_facets_and_filters_on_the_corpus(corpus_index):
-    outcome = results.search(q="一带一路 year:2015-2019")
+    outcome = service.search(query="一带一路 year:2015-2019")
     years = {o["value"] for o in outcome.facets["year"]}
     assert years and years <= {"2015", "2016", "2017", "2018", "2019"}
     assert outcome.count == sum(o["count"] for o in outcome.facets["year"])
-    speaker = results.search(q="speaker:周恩来")
+    speaker = service.search(query="speaker:周恩来")
     assert speaker.count > 0 and {h.speech.speaker.name for h in speaker.hits} == {"周恩来"}
 
 
 def _fresh(**kwargs):
-    results._cache.clear()  # a cached outcome would hide the path under test
-    return results.search(**kwargs)
+    cache.clear()  # a cached outcome would hide the path under test
+    return service.search(**kwargs)
 
 
 def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch):
-    monkeypatch.setattr(results, "RERANK", 5)
-    whole = [h.speech.pk for h in _fresh(q="经济发展", page_size=12).hits]
-    pages = [_fresh(q="经济发展", page=n, page_size=3).hits for n in (1, 2, 3, 4)]
+    monkeypatch.setattr(collect, "RERANK", 5)
+    whole = [h.speech.pk for h in _fresh(query="经济发展", page_size=12).hits]
+    pages = [_fresh(query="经济发展", page=n, page_size=3).hits for n in (1, 2, 3, 4)]
     assert [h.speech.pk for hits in pages for h in hits] == whole
     assert len(set(whole)) == 12
 
@@ -157,39 +161,39 @@ def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch):
 def test_intact_bonus_is_what_the_run_would_add(corpus_index, monkeypatch):
     """The bonus is checked at a few documents, not by a Run query: it must score the same."""
     q = "经济的发展"  # its bigrams also occur apart, in 经济的… and …的发展
-    matched, rank, runs = results._query_parts(parse(q), results.Selection())
-    assert runs == [q]
-    searcher = results.backend().searcher()
+    plan = build_plan(parse(q))
+    assert plan.runs == (q,)
+    searcher = service.backend().searcher()
 
     def scores(query):
         found = searcher.search(query, limit=None)
         return {docnum: score for score, docnum in found.top_n}
 
-    plain = scores(results._scoring(matched, rank))
-    run = evaluation.Run(q)
-    with_run = scores(results._scoring(matched, wq.Or([rank, run])))
-    bonus = {d: b for d, b in results._intact_bonus(searcher, runs, list(plain)).items() if b}
+    plain = scores(plan.whoosh())
+    run = Run(q).whoosh()
+    with_run = scores(wq.AndMaybe(plan.matched.whoosh(), wq.Or([plan.rank.whoosh(), run])))
+    bonus = {d: b for d, b in collect.intact_bonus(searcher, plan.runs, list(plain)).items() if b}
     apart = set(searcher.docs_for_query(run.child)) - set(searcher.docs_for_query(run))
     assert bonus and apart & set(plain) and not apart & set(bonus)
     for docnum, score in plain.items():
         assert with_run[docnum] == pytest.approx(score + bonus.get(docnum, 0.0))
-    monkeypatch.setattr(results, "RERANK", len(plain))  # then the whole order is exact
+    monkeypatch.setattr(collect, "RERANK", len(plain))  # then the whole order is exact
     best = sorted(with_run, key=lambda d: (-with_run[d], d))[:10]
     assert best != sorted(plain, key=lambda d: (-plain[d], d))[:10]
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in best]
-    assert [h.speech.pk for h in _fresh(q=q, page_size=10).hits] == expected
+    assert [h.speech.pk for h in _fresh(query=q, page_size=10).hits] == expected
 
 
 @pytest.mark.parametrize("run", ["高质量发展", "社会主义", "经济的发展", "中华人民共和国"])
 def test_runs_find_exactly_the_addresses_holding_them(corpus_index, run):
-    searcher = results.backend().searcher()
+    searcher = service.backend().searcher()
     holding = {pk for pk in corpus_index if run in fold(searchable_text(Speech.objects.get(pk=pk)))}
     found = {
         int(searcher.stored_fields(d)["django_id"])
-        for d in searcher.docs_for_query(evaluation.Run(run))
+        for d in searcher.docs_for_query(Run(run).whoosh())
     }
     assert found == holding and found
-    assert results.matching_ids(f"“{run}”") == holding
+    assert service.matching_ids(f"“{run}”") == holding
     if run == "经济的发展":  # its bigrams also occur apart
-        loose = evaluation.Run(run).child
+        loose = Run(run).whoosh().child
         assert len(set(searcher.docs_for_query(loose))) > len(found)

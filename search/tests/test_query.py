@@ -1,6 +1,6 @@
 import pytest
 
-from search.query import MAX_QUERY_CHARS, MAX_TERMS, parse
+from search.engine.query.syntax import MAX_QUERY_CHARS, MAX_TERMS, parse
 
 
 def test_words_are_split_by_jieba_and_must_all_match():

@@ -1,4 +1,4 @@
-"""Matches and scores computed from posting lists (search.evaluation) must be Whoosh's own."""
+"""Matches and scores computed from posting lists (search.engine) must be Whoosh's own."""
 
 import random
 
@@ -7,11 +7,16 @@ from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from search import evaluation, results
-from search.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
-from search.backend import TextColumn
-from search.indexing import drain
-from search.query import parse
+from search import service
+from search.engine import codec, collect
+from search.engine.analysis import BigramAnalyzer, CharAnalyzer, JiebaAnalyzer, fold
+from search.engine.cache import SearcherCache, cache
+from search.engine.evaluation import Evaluation
+from search.engine.query import build_plan
+from search.engine.query.plan import Run
+from search.engine.query.syntax import parse
+from search.engine.store import TextColumn
+from search.queue import drain
 from speeches.tests.factories import make_speech
 
 WORDS = (
@@ -82,11 +87,13 @@ def _whoosh_docs(searcher, query):
     return set(searcher.docs_for_query(query))
 
 
-def _scored(query):
-    """`query` without its filters (boost 0): Whoosh scores some of them as 1 anyway."""
+def _scored(plan):
+    """The plan as Whoosh's query, without its filters (boost 0): Whoosh scores some of them
+    as 1 anyway."""
+    query = plan.matched.whoosh()
     if isinstance(query, wq.And):
-        return wq.And([q for q in query.subqueries if q.boost])
-    return query
+        query = wq.And([q for q in query.subqueries if q.boost])
+    return wq.AndMaybe(query, plan.rank.whoosh()) if plan.rank else query
 
 
 def _order(scores):
@@ -94,48 +101,49 @@ def _order(scores):
     return sorted(scores, key=lambda d: (-round(scores[d], 9), d))
 
 
-@pytest.mark.parametrize("block", [evaluation.BLOCK, 1])  # 1: blocks are skipped far more often
+@pytest.mark.parametrize("block", [codec.BLOCK_LIMIT, 1])  # 1: blocks are skipped far more often
 @pytest.mark.parametrize("q", QUERIES)
 def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
-    monkeypatch.setattr(evaluation, "BLOCK", block)
-    monkeypatch.setattr(evaluation, "_decoded", evaluation.DecodedPostings())
-    matched, rank, _runs = results._query_parts(parse(q), results.Selection())
-    found = searcher.search(results._scoring(_scored(matched), rank), limit=None)
+    monkeypatch.setattr(codec, "BLOCK_LIMIT", block)
+    cache.clear()
+    plan = build_plan(parse(q))
+    found = searcher.search(_scored(plan), limit=None)
     # Twice: first decoding the blocks, then from the posting lists the first one kept.
     for _ in range(2):
-        index = evaluation.Evaluation(searcher)
-        docs = index.docs(matched)
-        assert set(docs.tolist()) == _whoosh_docs(searcher, matched) and len(docs)
-        ours = dict(zip(docs.tolist(), index.ranking(matched, rank, docs).tolist(), strict=True))
+        index = Evaluation(searcher)
+        docs = index.docs(plan.matched)
+        assert set(docs.tolist()) == _whoosh_docs(searcher, plan.matched.whoosh()) and len(docs)
+        ours = dict(zip(docs.tolist(), index.ranking(plan, docs).tolist(), strict=True))
         theirs = {docnum: score for score, docnum in found.top_n if docnum in ours}
         assert ours.keys() == theirs.keys()
         assert ours == pytest.approx(theirs, rel=1e-12)
         assert _order(ours) == _order(theirs)
-    assert evaluation._decoded.entries
+    assert any(key[0] == "postings" for key in cache.entries)
 
 
 def test_decoded_postings_keep_to_their_budget_and_their_searcher(searcher):
-    kept = evaluation.DecodedPostings(budget=600)
-    index = evaluation.Evaluation(searcher)
+    kept = SearcherCache(budget=600 * 16)  # bytes: 16 a posting
+    index = Evaluation(searcher)
     common, rare = index.postings("text", "发展"), index.postings("text", "林权")
     assert 600 > len(common.ids) > 300 and len(rare.ids) == 1
     kept.put(searcher, ("text", "发展"), common)
     kept.put(searcher, ("text", "林权"), rare)
-    assert kept.get(searcher, ("text", "发展")) is common and kept.size == len(common.ids) + 1
+    assert kept.get(searcher, ("text", "发展")) is common
+    assert kept.size == 16 * (len(common.ids) + 1)
     assert kept.get(searcher, ("text", "林权")) is rare  # now the most recently used
     kept.put(searcher, ("grams", "发展"), index.postings("grams", "发展"))
     assert kept.get(searcher, ("text", "发展")) is None, "the least recently used goes first"
-    assert kept.get(searcher, ("text", "林权")) is rare and kept.size <= 600
+    assert kept.get(searcher, ("text", "林权")) is rare and kept.size <= 600 * 16
     assert kept.get(object(), ("text", "林权")) is None, "another searcher: another index"
 
 
 @pytest.mark.parametrize("q", ["经济发展", "经济的发展", "高质量发展"])
 def test_intact_bonus_is_the_runs_score(searcher, q):
-    _matched, _rank, runs = results._query_parts(parse(q), results.Selection())
-    run = evaluation.Run(runs[0])
+    runs = build_plan(parse(q)).runs
+    run = Run(runs[0]).whoosh()
     scores = {docnum: score for score, docnum in searcher.search(run, limit=None).top_n}
     docnums = list(range(0, searcher.doc_count_all(), 3))
-    bonus = {d: b for d, b in results._intact_bonus(searcher, runs, docnums).items() if b}
+    bonus = {d: b for d, b in collect.intact_bonus(searcher, runs, docnums).items() if b}
     assert bonus.keys() == scores.keys() & set(docnums) and bonus
     assert bonus == pytest.approx({d: scores[d] for d in bonus}, rel=1e-12)
 
@@ -152,14 +160,13 @@ def bearings(seed):
 
 @pytest.mark.parametrize("q", ["轴承", "轴承产业", "产业 发展", "轴承 OR 产业"])
 def test_pages_list_whooshs_bm25_order(bearings, monkeypatch, q):
-    monkeypatch.setattr(results, "RERANK", 0)  # no bonus for intact runs: BM25 alone
-    matched, rank, _runs = results._query_parts(parse(q), results.Selection())
-    searcher = results.backend().searcher()
-    found = searcher.search(results._scoring(matched, rank), limit=None)
+    monkeypatch.setattr(collect, "RERANK", 0)  # no bonus for intact runs: BM25 alone
+    searcher = service.backend().searcher()
+    found = searcher.search(build_plan(parse(q)).whoosh(), limit=None)
     scores = {docnum: score for score, docnum in found.top_n}
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in _order(scores)]
-    results._cache.clear()
-    hits = results.search(q=q, page_size=50).hits
+    cache.clear()
+    hits = service.search(query=q, page_size=50).hits
     assert [h.speech.pk for h in hits] == expected and len(expected) > 2
     assert [h.score for h in hits] == pytest.approx([round(scores[d], 4) for d in _order(scores)])
 
@@ -173,6 +180,6 @@ def test_an_exclusion_drops_every_document_holding_it(search_index):
     make_speech(paragraphs=["钢铁轴承。"])
     make_speech(paragraphs=["钢铁。"])
     drain()
-    assert len(results.matching_ids("轴承")) == 3
-    assert results.matching_ids("轴承 -钢铁") == {bearing.pk}
-    assert [h.speech.pk for h in results.search(q="轴承 -钢铁").hits] == [bearing.pk]
+    assert len(service.matching_ids("轴承")) == 3
+    assert service.matching_ids("轴承 -钢铁") == {bearing.pk}
+    assert [h.speech.pk for h in service.search(query="轴承 -钢铁").hits] == [bearing.pk]

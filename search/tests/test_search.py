@@ -5,8 +5,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from search import results, snippets
-from search.indexing import check, drain
+from search import service
+from search.drift import check
+from search.engine import snippets
+from search.engine.cache import cache
+from search.queue import drain
 from speeches import services
 from speeches.models import SpeechStatus
 from speeches.tests.factories import make_speech
@@ -50,7 +53,7 @@ def other(seed):
 
 
 def ids(q, **kwargs):
-    return [hit.speech.pk for hit in results.search(q=q, **kwargs).hits]
+    return [hit.speech.pk for hit in service.search(query=q, **kwargs).hits]
 
 
 @pytest.mark.parametrize("q", FOUND_BY)
@@ -83,7 +86,7 @@ def test_words_match_in_any_order_phrases_only_exactly(other, seed):
 
 
 def test_snippets_mark_whole_words_and_link_to_paragraphs(seed):
-    hit = results.search(q="质生产").hits[0]
+    hit = service.search(query="质生产").hits[0]
     assert 1 <= len(hit.snippets) <= 3
     for snippet in hit.snippets:
         assert snippet.url == f"{seed.get_absolute_url()}#p{snippet.paragraph}"
@@ -98,7 +101,7 @@ def test_snippets_take_words_from_the_index_and_mark_them_as_it_cut_them(search_
     make_speech(paragraphs=["总则。", law])
     drain()
     monkeypatch.setattr(snippets, "_words", _no_jieba)  # the cutting done when reading afresh
-    (hit,) = results.search(q="人民代表大会").hits
+    (hit,) = service.search(query="人民代表大会").hits
     (snippet,) = hit.snippets
     assert snippet.paragraph == 2
     # jieba cuts the whole law's name as one word: marked whole, as the index holds it.
@@ -109,13 +112,13 @@ def test_snippets_take_words_from_the_index_and_mark_them_as_it_cut_them(search_
 
 
 def test_snippets_of_text_edited_since_indexing_are_cut_afresh(seed):
-    shown = results.search(q="新质生产力").hits[0].snippets[0].paragraph
+    shown = service.search(query="新质生产力").hits[0].snippets[0].paragraph
     paragraph = seed.paragraphs.get(position=shown)
     paragraph.text = "改过的一段：" + "新质生产力，" * 5
     paragraph.save()  # not indexed yet: the index holds the paragraph as it was
-    results._cache.clear()
+    cache.clear()
     (snippet,) = [
-        s for s in results.search(q="新质生产力").hits[0].snippets if s.paragraph == shown
+        s for s in service.search(query="新质生产力").hits[0].snippets if s.paragraph == shown
     ]
     assert snippet.html == "改过的一段：" + "<mark>新质生产力</mark>，" * 5
 
@@ -127,35 +130,35 @@ def _no_jieba(*args):
 def test_snippets_escape_html(search_index):
     make_speech(paragraphs=["<script>alert(1)</script> 轴承 & 钢"])
     drain()
-    html = results.search(q="轴承").hits[0].snippets[0].html
+    html = service.search(query="轴承").hits[0].snippets[0].html
     assert "<script>" not in html and "&lt;script&gt;" in html and "<mark>轴承</mark>" in html
 
 
 def test_traditional_text_is_found_by_simplified_query_and_shown_as_stored(search_index):
     speech = make_speech(paragraphs=["發展新質生產力，軸承產業迎來機遇。"])
     drain()
-    hit = results.search(q="轴承产业").hits[0]
+    hit = service.search(query="轴承产业").hits[0]
     assert hit.speech.pk == speech.pk
     assert "<mark>軸承產業</mark>" in hit.snippets[0].html
 
 
 def test_facets_count_and_follow_filters(other, seed):
-    outcome = results.search(q="轴承")
+    outcome = service.search(query="轴承")
     years = {o["value"]: o["count"] for o in outcome.facets["year"]}
     assert years == {"2024": 1, "2023": 1}
     speakers = {o["label"]: o["count"] for o in outcome.facets["speaker"]}
     assert speakers == {"周宇": 1, "李四": 1}
-    filtered = results.search(q="轴承", selection=results.Selection(year="2023"))
+    filtered = service.search(query="轴承", filters=service.Filters(year="2023"))
     assert [h.speech.pk for h in filtered.hits] == [other.pk]
     assert {o["label"] for o in filtered.facets["speaker"]} == {"李四"}
-    both = results.Selection(year="2023", speaker=str(seed.speaker_id))
-    assert results.search(q="轴承", selection=both).count == 0
+    both = service.Filters(year="2023", speaker=str(seed.speaker_id))
+    assert service.search(query="轴承", filters=both).count == 0
 
 
 def test_sort_by_date_and_pagination(other, seed):
     assert ids("轴承", sort="date") == [seed.pk, other.pk]
-    first = results.search(q="轴承", page_size=1)
-    second = results.search(q="轴承", page=2, page_size=1)
+    first = service.search(query="轴承", page_size=1)
+    second = service.search(query="轴承", page=2, page_size=1)
     assert first.count == second.count == 2
     assert {first.hits[0].speech.pk, second.hits[0].speech.pk} == {seed.pk, other.pk}
     undated = make_speech(date=None, paragraphs=["轴承的年代不详。"])
@@ -164,10 +167,10 @@ def test_sort_by_date_and_pagination(other, seed):
 
 
 def test_no_results_suggest_fewer_words_and_no_quotes(seed):
-    outcome = results.search(q="“轴承 不存在的词”")
+    outcome = service.search(query="“轴承 不存在的词”")
     assert outcome.count == 0
     assert {s["kind"] for s in outcome.suggestions} == {"substring"}
-    outcome = results.search(q="轴承 不存在的词")
+    outcome = service.search(query="轴承 不存在的词")
     assert {"q": "轴承", "kind": "fewer"} in outcome.suggestions
 
 
@@ -262,9 +265,9 @@ def test_opensearch(client):
 def test_publish_unpublish_delete_follow_the_queue(seed):
     services.unpublish(speech=seed)
     # The index keeps it until the indexer runs, but pages never show a draft.
-    assert results.matching_ids("轴承") == {seed.pk} and ids("轴承") == []
+    assert service.matching_ids("轴承") == {seed.pk} and ids("轴承") == []
     drain()
-    assert results.matching_ids("轴承") == set()
+    assert service.matching_ids("轴承") == set()
     services.publish(speech=seed)
     drain()
     assert ids("轴承") == [seed.pk]
@@ -306,13 +309,13 @@ def test_renaming_a_speaker_reindexes_their_speeches(seed):
 
 
 def test_searching_before_any_index_exists_finds_nothing_and_creates_nothing(search_index):
-    from search.indexing import backend
+    from search.queue import backend
 
     make_speech(paragraphs=["轴承"])
-    assert results.search(q="轴承").count == 0
+    assert service.search(query="轴承").count == 0
     assert not Path(backend().path).exists()
     drain()
-    assert results.search(q="轴承").count == 1
+    assert service.search(query="轴承").count == 1
 
 
 def test_drafts_are_never_indexed(search_index):
@@ -322,7 +325,8 @@ def test_drafts_are_never_indexed(search_index):
 
 
 def test_drift_is_reported_and_repaired(seed):
-    from search.indexing import backend, repair
+    from search.drift import repair
+    from search.queue import backend
 
     with backend().writer_lock():
         backend().apply(None, delete=[f"speeches.speech.{seed.pk}"])

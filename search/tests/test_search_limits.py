@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.test import Client
 
-from search.indexing import drain
-from search.query import MAX_QUERY_CHARS, clean
+from search.engine.query.syntax import MAX_QUERY_CHARS, clean
+from search.queue import drain
 from speeches import services
 from speeches.models import SpeechStatus
 from speeches.tests.factories import make_speech

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from config import throttle
-from search.indexing import drain
+from search.queue import drain
 from speeches import services
 from speeches.models import SourceFile, Speech, SpeechStatus
 

@@ -161,15 +161,15 @@ def test_with_debug_a_template_edit_shows_at_once(stored, seed, settings):
 
 
 def test_search_results_show_stored_card_heads_while_current(stored, search_index):
-    from search.indexing import drain
-    from search.results import search
+    from search.queue import drain
+    from search.service import search
 
     speech = make_speech(title="轴承年会致辞", speaker="李四", event="某论坛")
     with stored():
         services.touch(speech=speech)
     drain()
     live = render_to_string("includes/speech_card_head.html", {"speech": speech})
-    (hit,) = search(q="轴承").hits
+    (hit,) = search(query="轴承").hits
     assert hit.speech.card_head == RenderedPage.objects.get(speech=speech).card_html == live
     row = RenderedPage.objects.get(speech=speech)
     row.card_html = "STORED-CARD"

@@ -100,7 +100,7 @@ def test_the_check_catches_live_markup(html):
 @pytest.fixture
 def hostile(boss, search_index):
     """The transcript imported and published through the admin, with hostile metadata too."""
-    from search.indexing import drain
+    from search.queue import drain
 
     preview = upload(boss, TRANSCRIPT, FILENAME)
     assert preview.status_code == 200

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from search import indexing
-from search.analysis import jieba_tokenizer
+from search import queue
+from search.engine.analysis import jieba_tokenizer
 
 
 class Command(BaseCommand):
@@ -16,15 +16,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, **options):
         jieba_tokenizer()  # loaded once, before the first task; the indexer makes no snippets
-        with indexing.indexer_lock() as acquired:
+        with queue.indexer_lock() as acquired:
             if not acquired:
                 raise CommandError("另一个索引进程正在运行。")
             if once:
-                self.stdout.write(f"已处理 {indexing.drain()} 篇讲稿。")
+                self.stdout.write(f"已处理 {queue.drain()} 篇讲稿。")
                 return
             self.stdout.write("索引进程已启动。")
             poll = settings.SEARCH_INDEXER_POLL_S
             while True:
                 close_old_connections()
-                if not indexing.drain():
+                if not queue.drain():
                     time.sleep(poll)

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .analysis import GRAM_RUN, fold, jieba_words
+from ..analysis import GRAM_RUN, fold, jieba_words
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12

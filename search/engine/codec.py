@@ -1,36 +1,60 @@
-"""Writing a whole Whoosh segment at once, for the rebuild.
+"""The one module that knows Whoosh 2.7's file format and private members: the block writer
+(a whole segment at once, for the rebuild) and the block reader (a term's postings decoded
+block by block, for searches), side by side with the constants they share.
 
-Whoosh's SegmentWriter puts every posting of a segment through a sorting pool (spilling
+Writing. Whoosh's SegmentWriter puts every posting of a segment through a sorting pool (spilling
 sorted runs to disk and merging them in Python) and then through the codec one call at a
 time: for a rebuild of the archive, some 13 million postings, most of the time spent. Here
 our analyzers count each document's terms at C speed (`counts()`, no Token per occurrence),
 the counts are appended to three flat columns (term number, docnum, occurrences), and one
 stable sort at the end groups them by term; each term is then written whole, a block at a
 time, and the postings of rare terms go into the term's record (Whoosh's "inline" postings,
-which its reader supports).
+which its reader supports). Everything else is Whoosh's own: the per-document writer (stored
+fields, lengths, columns), the block and term formats, and the stock W3Codec that reads the
+segment back. search/tests/test_bulk.py compares the files with those Whoosh's own writer makes.
 
-Everything else is Whoosh's own: the per-document writer (stored fields, lengths, columns),
-the block and term formats, and the stock W3Codec that reads the segment back.
-search/tests/test_bulk.py compares the files with those Whoosh's own writer makes.
+Reading. Whoosh's W3LeafMatcher reads a term's blocks two reads each and decodes them posting
+by posting; `read_postings` reads a term's extent in one call and each block whole into
+numpy arrays (search/tests/test_ranking.py compares the matches and scores with Whoosh's).
+Whoosh 2.7.4 is pinned in requirements.txt: a change of format shows in those two tests.
 """
 
+import io
+import os
+import pickle
+import struct
+import zlib
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
+from dataclasses import dataclass
 from io import BytesIO
-from itertools import count, repeat
+from itertools import accumulate, count, repeat
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment, W3TermInfo
+from whoosh.codec.whoosh3 import (
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3PostingsWriter,
+    W3Segment,
+    W3TermInfo,
+)
+from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Frequency
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from .analysis import code_points, fold
 
+# Postings per block, Whoosh's own default: the writer fills blocks of this size, and the
+# reader decodes a block whole or skips it.
+BLOCK_LIMIT = 128
 # Posting lists shorter than a block are kept in the term's record instead of a block of
 # their own in the postings file: most bigrams occur in a few documents only.
-INLINE_LIMIT = 128
+INLINE_LIMIT = BLOCK_LIMIT
 # Blocks are written uncompressed (the block header says so): a search decodes a hundred
 # blocks of the common words, and zlib would add a third to that; the postings file takes
 # about four times the space.
@@ -199,7 +223,7 @@ class BulkCodec(W3Codec):
     nothing in an index refers to this module."""
 
     def __init__(self):
-        super().__init__(compression=COMPRESSION, inlinelimit=INLINE_LIMIT)
+        super().__init__(blocklimit=BLOCK_LIMIT, compression=COMPRESSION, inlinelimit=INLINE_LIMIT)
 
     def new_segment(self, storage, indexname):
         return W3Segment(W3Codec(), indexname)
@@ -297,3 +321,128 @@ class BlockPostingsWriter(W3PostingsWriter):
                 known = [n for n in map(lengths.__getitem__, block_ids) if n]
                 self._minlength = min(known) if known else None
                 self._maxlength = max(known, default=0)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+NONE = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Postings:
+    """A term's postings: global docnums (ascending) and weights, as arrays. All of them, or
+    (`scope` an array of docnums) those of the blocks that hold the documents of `scope`."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    scope: np.ndarray | None = None
+
+    @property
+    def nbytes(self):
+        return self.ids.nbytes + self.weights.nbytes
+
+    def covers(self, docs):
+        """Whether these postings are complete at the documents `docs` (all if None)."""
+        return covers(self.scope, docs)
+
+    def at(self, docs):
+        """(where, found): the positions in these postings of `docs` (not empty), where found."""
+        where = np.searchsorted(self.ids, docs)
+        where[where == len(self.ids)] = 0
+        return where, self.ids[where] == docs
+
+
+def covers(scope, docs):
+    """Whether `scope` (None: every document) holds all of `docs` (None: every document)."""
+    if scope is None or docs is scope:
+        return True
+    return docs is not None and bool(found_in(scope, docs).all())
+
+
+def found_in(large, small):
+    """For each of `small`, whether the sorted array `large` holds it."""
+    if not len(large):
+        return np.zeros(len(small), dtype=bool)
+    where = np.searchsorted(large, small)
+    where[where == len(large)] = 0
+    return large[where] == small
+
+
+def read_postings(leaves, fieldname, text, within):
+    """The term's postings in all segments (`leaves`: (reader, docnum offset) pairs): all of
+    them, or (`within` an array of docnums) those of the blocks holding the documents of
+    `within`."""
+    ids, weights = [], []
+    for reader, offset in leaves:
+        try:
+            info = reader.term_info(fieldname, text)
+        except TermNotFound:
+            continue
+        if info.is_inlined():  # a short list, kept in the term's record
+            blocks = [info.inlined_postings()[:2]]
+        else:
+            wanted = None
+            if within is not None:
+                end = offset + reader.doc_count_all()
+                wanted = (within[(within >= offset) & (within < end)] - offset).tolist()
+            blocks = _blocks(reader, info, wanted)
+        for block_ids, block_weights in blocks:
+            if reader.has_deletions():
+                kept = [i for i, d in enumerate(block_ids) if not reader.is_deleted(d)]
+                block_ids = [block_ids[i] for i in kept]
+                block_weights = [block_weights[i] for i in kept]
+            ids += [offset + d for d in block_ids] if offset else block_ids
+            weights += block_weights
+    return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), within)
+
+
+def _blocks(reader, info, wanted=None):
+    """(ids, weights) of each block of a term's postings; with `wanted` (sorted docnums), only
+    of the blocks that may hold one of them.
+
+    Whoosh 2.7 writes a term's postings as a header, then blocks: each a signed length
+    (negative for the last), a pickled tuple of block statistics (the last id among them),
+    and a pickled tuple of delta-coded ids, weights (None: all 1.0; a float: all that) and
+    values (BlockPostingsWriter above writes the same).
+    """
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads it back unpacked: (length,)
+        (length,) = length
+    data = reader._terms._postfile.get(offset, length)
+    if data[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no postings at {offset} of {reader.segment()}")
+    stream, position, following, last_block = io.BytesIO(data), 4, 0, False
+    while not last_block:
+        size = _BLOCK_SIZE.unpack_from(data, position)[0]
+        last_block, start = size < 0, position + _BLOCK_SIZE.size
+        position = start + abs(size)
+        stream.seek(start)
+        count_, last, _weight, compression, _shortest, _longest = pickle.load(stream)
+        if wanted is not None:
+            if following == len(wanted):
+                return
+            if wanted[following] > last:
+                continue
+            following = bisect_left(wanted, last + 1, following)
+        block = data[stream.tell() : position]
+        ids, weights, _values = pickle.loads(zlib.decompress(block) if compression else block)
+        if weights is None or isinstance(weights, float):
+            weights = [1.0 if weights is None else weights] * count_
+        yield list(accumulate(ids)), weights
+
+
+_BLOCK_SIZE = struct.Struct("!i")
+
+
+class PositionalFileStorage(FileStorage):
+    """FileStorage whose files answer Whoosh's reads at a position (every term lookup and
+    block) with one pread system call, instead of a seek and a buffered read."""
+
+    def open_file(self, name, **kwargs):
+        opened = super().open_file(name, **kwargs)
+        return _PositionalFile(opened.file, name=name, **kwargs)
+
+
+class _PositionalFile(StructFile):
+    def get(self, position, length):
+        return os.pread(self.file.fileno(), length, position)

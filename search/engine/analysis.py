@@ -13,7 +13,6 @@ from collections import Counter
 
 import numpy as np
 import opencc
-from django.conf import settings
 from whoosh.analysis import Token, Tokenizer
 
 _CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
@@ -27,6 +26,9 @@ _GRAM_CHAR = re.compile(r"[^\W_]")
 _DROPPABLE_SPACE = re.compile(
     rf"(?<=[{_CJK_CLASS}0-9])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])\s+(?=[0-9])"
 )
+# Between the parts of a document's searchable text. A pilcrow, not a blank line: folding joins
+# CJK across whitespace, never across ¶, and jieba cuts there too.
+SEPARATOR = "\n¶\n"
 _INVISIBLE = {0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
 
 _t2s = opencc.OpenCC("t2s")
@@ -146,6 +148,14 @@ def _fold_with_map_slowly(text):
 
 _jieba = None
 _jieba_lock = threading.Lock()
+# Words jieba must keep whole, set by the application before the first tokenizing (configure).
+_extra_words = ()
+
+
+def configure(*, extra_words):
+    """The words jieba adds to its dictionary when it loads (the archive's own vocabulary)."""
+    global _extra_words
+    _extra_words = tuple(extra_words)
 
 
 def jieba_tokenizer():
@@ -165,7 +175,7 @@ def _load_jieba():
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    for word in getattr(settings, "SEARCH_EXTRA_WORDS", ()):
+    for word in _extra_words:
         tokenizer.add_word(fold(word))
     return tokenizer
 

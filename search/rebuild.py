@@ -1,10 +1,4 @@
-"""Keeping the index equal to the published addresses, through one writer.
-
-Web requests only enqueue IndexTasks (search.signals). `drain()` turns tasks into index
-writes; `run_indexer` calls it in a loop and is the only long-lived writer. Every write
-holds the backend's file lock, and each speech's state is read from the database while the
-lock is held, so a slower writer can never overwrite a newer state with an older one.
-"""
+"""Rebuilding the whole index at once, in worker processes (search.engine.codec writes)."""
 
 import ctypes
 import gc
@@ -12,77 +6,24 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 
 from django.db import close_old_connections
 from django.db import connections as db_connections
-from haystack import connections
 
-from speeches.models import Speech
+from .documents import with_searchable_texts
+from .engine.analysis import load_for_indexing
+from .engine.codec import BulkSegmentWriter, CommitWriter
+from .engine.store import WRITER_OPTIONS
+from .queue import backend, speech_index
 
-from .analysis import load_for_indexing
-from .backend import WRITER_OPTIONS, exclusive_file_lock
-from .bulk import BulkSegmentWriter, CommitWriter
-from .models import IndexTask, enqueue
-from .search_indexes import with_searchable_texts
-
-BATCH = 200
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def backend():
-    return connections["default"].get_backend()
-
-
-def speech_index():
-    return connections["default"].get_unified_index().get_index(Speech)
-
-
-def indexer_lock():
-    """Held by a running indexer, so that a second one refuses to start."""
-    return exclusive_file_lock(f"{backend().writer_lock_path}.indexer", blocking=False)
-
-
-def drain(*, batch=BATCH):
-    """Apply every queued task; return how many speeches were written or removed."""
-    done = 0
-    while True:
-        tasks = list(IndexTask.objects.order_by("pk").values_list("pk", "speech_id")[:batch])
-        if not tasks:
-            return done
-        speech_ids = sorted({speech_id for _, speech_id in tasks})
-        sync(speech_ids)
-        IndexTask.objects.filter(pk__in=[pk for pk, _ in tasks]).delete()
-        done += len(speech_ids)
-
-
-def sync(speech_ids):
-    """Make the index match the database for these speeches, in one commit."""
-    index, engine = speech_index(), backend()
-    with engine.writer_lock():
-        published = {
-            s.pk: s
-            for s in index.index_queryset()
-            .select_related("speaker", "organization", "event")
-            .filter(pk__in=speech_ids)
-        }
-        gone = [_identifier(pk) for pk in speech_ids if pk not in published]
-        docs = [index.full_prepare(s) for s in published.values()]
-        engine.apply(index, update=docs, delete=gone)
-
-
-def _identifier(pk):
-    return f"speeches.speech.{pk}"
-
-
-# -- rebuild ------------------------------------------------------------------------------
 
 
 def rebuild(*, progress=None, workers=None):
     """Replace the whole index with the published speeches, in one atomic commit.
 
     Worker processes take batches of speeches in turn, so that they finish together; each
-    analyzes its batches and writes them as one segment of its own (search.bulk). This
+    analyzes its batches and writes them as one segment of its own (search.engine.codec). This
     process then commits the segments together, as whoosh.multiproc's writers do. Searches
     see the old index until the commit. Tasks queued meanwhile are applied by the next drain.
     """
@@ -211,46 +152,3 @@ def _write_segment(batches=None, progress=None):
         return writer.finish_segment()
     finally:
         gc.enable()
-
-
-# -- drift ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Drift:
-    missing: list
-    extra: list
-    stale: list
-
-    @property
-    def total(self):
-        return len(self.missing) + len(self.extra) + len(self.stale)
-
-
-def check():
-    """Compare the index with the published speeches in the database."""
-    index, engine = speech_index(), backend()
-    expected = {
-        pk: _stamp(updated)
-        for pk, updated in index.index_queryset().values_list("pk", "updated_at")
-    }
-    searcher = engine.searcher()
-    found = {}
-    for fields in searcher.all_stored_fields() if searcher else ():
-        if fields.get("django_ct") == "speeches.speech":
-            found[int(fields["django_id"])] = fields.get("updated", "")
-    return Drift(
-        missing=sorted(set(expected) - set(found)),
-        extra=sorted(set(found) - set(expected)),
-        stale=sorted(pk for pk in set(expected) & set(found) if expected[pk] != found[pk]),
-    )
-
-
-def _stamp(value):
-    return value.isoformat() if value else ""
-
-
-def repair(drift):
-    ids = [*drift.missing, *drift.extra, *drift.stale]
-    enqueue(ids)
-    return ids

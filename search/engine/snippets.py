@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
-from django.utils.safestring import mark_safe
-
-from .analysis import fold_with_map, jieba_tokenizer, raw_pattern, word_ends
-from .search_indexes import SEPARATOR
+from .analysis import SEPARATOR, fold_with_map, jieba_tokenizer, raw_pattern, word_ends
 
 MAX_SNIPPETS = 3
 WINDOW = 220
@@ -78,19 +75,6 @@ def snippets_of(choices, texts, *, pieces, url):
         url_p = f"{url}#p{choice.position}"
         snippets.append(Snippet(paragraph=choice.position, html=html, url=url_p))
     return snippets
-
-
-def snippet_list_html(snippets):
-    """A card's list of snippets. Joined here rather than looped over in the card's template:
-    Django renders each variable node of twenty cards' sixty snippets on its own, which took a
-    fifth of the results page's time. `html` is escaped already."""
-    if not snippets:
-        return ""
-    items = "".join(
-        f'<li><a class="snippet-anchor" href="{escape(s.url)}">§{s.paragraph:d}</a> {s.html}</li>'
-        for s in snippets
-    )
-    return mark_safe(f'<ul class="snippets">{items}</ul>')
 
 
 def best_snippets(*, paragraphs, pieces, url, limit=MAX_SNIPPETS):
@@ -156,7 +140,7 @@ def mark_words(text, pieces, *, window=WINDOW, index=None):
         out += [escape(text[cursor:s]), "<mark>", escape(text[s:e]), "</mark>"]
         cursor = e
     out += [escape(text[cursor:end]), "…" if end < len(text) else ""]
-    return mark_safe("".join(out))
+    return "".join(out)
 
 
 def _match_spans(folded, pieces):

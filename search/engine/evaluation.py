@@ -1,0 +1,138 @@
+"""Evaluating a query plan (search.engine.query.plan) over posting lists decoded whole.
+
+Whoosh's matcher tree steps through every posting with several Python calls (skip_to,
+is_active, id); reading each term's blocks whole into numpy arrays, intersecting sorted
+arrays and computing BM25F for all matches at once is many times faster on the common words
+that match most of the archive. The documents found and the BM25F scores are Whoosh's own
+(search/tests/test_ranking.py compares them on a real index).
+
+An Evaluation lives for one search: it keeps the postings and the matches it has found, so
+that each node of the plan is evaluated once however often the ranking asks for it.
+"""
+
+import numpy as np
+from whoosh.scoring import BM25FScorer, WeightScorer
+
+from . import codec
+from .analysis import is_one_word
+from .cache import cache
+from .store import FOLDED, document_texts, field_norms
+
+WORDS_FIELD = "text"
+NONE = codec.NONE
+
+
+class Evaluation:
+    """The documents and scores of one search's plan, as arrays: documents are sorted arrays
+    of docnums, and scores arrays aligned with the documents asked about."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self.terms = {}
+        self.found = {}
+
+    def postings(self, fieldname, text, within=None):
+        """The term's postings, complete at least at the docnums `within` (all if None)."""
+        key = (fieldname, text)
+        known = self.terms.get(key)
+        if known is None or not known.covers(within):
+            known = cache.get(self.searcher, ("postings", *key))
+        if known is None or not known.covers(within):
+            frequency = self.reader.doc_frequency(fieldname, text)
+            few = within is not None and len(within) * codec.BLOCK_LIMIT < frequency
+            known = codec.read_postings(self.leaves, fieldname, text, within if few else None)
+            if known.scope is None:
+                cache.put(self.searcher, ("postings", *key), known)
+        self.terms[key] = known
+        return known
+
+    def docs(self, node, within=None):
+        """The docnums `node` matches (those of `within`, if given), each node found once."""
+        if not node.memo:
+            return node.docs(self, within)
+        known = self.found.get(id(node))
+        if known is None or not codec.covers(known[1], within):
+            # Kept with the node itself: an id is unique only while its object lives.
+            known = self.found[id(node)] = node, within, node.docs(self, within)
+        _node, scope, found = known
+        return found if within is None or within is scope else restrict(found, within)
+
+    def ranking(self, plan, docs):
+        """The plan's scores at `docs`, all of them matches: what must match, plus the rank."""
+        scores = plan.matched.scores(self, docs)
+        return scores if plan.rank is None else scores + plan.rank.scores(self, docs)
+
+    def term_scores(self, fieldname, text, boost, docs):
+        """Whoosh's score of Term(fieldname, text, boost=boost) at each of `docs`."""
+        postings = self.postings(fieldname, text, docs)
+        if not len(postings.ids):
+            return np.zeros(len(docs))
+        where, found = postings.at(docs)
+        weights = np.where(found, postings.weights[where], 0.0)
+        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
+        if isinstance(scorer, WeightScorer):  # a field without lengths: ids, years
+            return weights * boost
+        if not isinstance(scorer, BM25FScorer):
+            raise TypeError(f"cannot score with {scorer!r}")
+        norms = field_norms(self.searcher, fieldname, scorer.B, scorer.K1, scorer.avgfl)
+        # bm25() of whoosh.scoring, with the part for the length computed once per searcher.
+        scores = scorer.idf * ((weights * (scorer.K1 + 1)) / (weights + norms[docs]))
+        return np.where(found, scores * boost, 0.0)
+
+    def containing(self, text, docs):
+        """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of
+        jieba's, the documents indexed with that word hold it: only the others are read."""
+        sure = NONE
+        if is_one_word(text):
+            sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
+        unsure = without(docs, sure)
+        texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
+        read = unsure[[texts.holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
+        return union([sure, read])
+
+    def every(self, within):
+        every = [
+            offset + np.fromiter(reader.all_doc_ids(), np.int64) for reader, offset in self.leaves
+        ]
+        return restrict(union(every), within)
+
+
+# -- sorted arrays of docnums -----------------------------------------------------------------
+
+
+def as_docs(docnums):
+    """A sorted array of distinct docnums."""
+    return np.unique(np.fromiter(docnums, dtype=np.int64))
+
+
+def restrict(docs, within):
+    """Those of `docs` in `within` (None: all of them); both sorted."""
+    if within is None:
+        return docs
+    small, large = (docs, within) if len(docs) < len(within) else (within, docs)
+    return small[codec.found_in(large, small)]
+
+
+def without(docs, other):
+    return docs[~codec.found_in(other, docs)]
+
+
+def union(arrays):
+    return np.unique(np.concatenate(arrays)) if arrays else NONE
+
+
+def spread(scores, matching, docs):
+    """`scores` at `matching` (a part of `docs`), as an array aligned with `docs`: 0 elsewhere."""
+    if len(matching) == len(docs):
+        return scores
+    out = np.zeros(len(docs))
+    out[np.searchsorted(docs, matching)] = scores
+    return out
+
+
+def total(parts, size):
+    """Scores added up. Whoosh adds them in the order of its matcher tree: the sums differ
+    in rounding only."""
+    return np.sum(parts, axis=0) if parts else np.zeros(size)

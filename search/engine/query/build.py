@@ -1,0 +1,80 @@
+"""From a parsed query (syntax.ParsedQuery) to a plan (plan.Plan).
+
+Exact-match clauses decide what matches; jieba words (BM25) mostly decide the order.
+"""
+
+import math
+
+from ..analysis import CJK_RUN, GRAM_RUN, jieba_words, word_counts
+from .plan import And, AndNot, Every, Or, Plan, Range, Run, Term
+
+GRAM_BOOST = 0.3
+TITLE_BOOST = 2.0
+# Words of an address that say what it is about, for "more like this".
+LIKE_WORDS = 12
+
+
+def build_plan(parsed, *, keywords=()):
+    """The plan of `parsed`, narrowed by `keywords`: (index field, values) pairs, each pair's
+    values alternatives, every pair required (facets clicked, names resolved to ids)."""
+    required = [_any(group, _term_node) for group in parsed.groups]
+    required += [
+        _any(values, lambda v, f=field: Term(f, v, boost=0.0)) for field, values in keywords
+    ]
+    if parsed.years:
+        start, end = parsed.years
+        required.append(Range("year", f"{start:04d}", f"{end:04d}"))
+    matched = And(required) if required else Every()
+    if parsed.excluded:
+        matched = AndNot(matched, Or([_term_node(t) for t in parsed.excluded]))
+    return Plan(matched, *_rank(parsed))
+
+
+def exact(piece):
+    """A node matching documents whose folded text contains the run `piece` verbatim."""
+    if len(piece) == 1:
+        return Term("chars", piece, boost=GRAM_BOOST)
+    if len(piece) == 2:
+        return Term("grams", piece, boost=GRAM_BOOST)
+    return Run(piece, boost=GRAM_BOOST)
+
+
+def _any(items, node):
+    nodes = [node(item) for item in items]
+    return nodes[0] if len(nodes) == 1 else Or(nodes)
+
+
+def _term_node(term):
+    parts = [exact(p) for p in term.pieces]
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+def _rank(parsed):
+    """(BM25 over jieba words or None, the unquoted runs whose intact occurrence ranks higher)."""
+    tokens = []
+    for term in parsed.positive_terms:
+        for piece in term.pieces:
+            tokens += [w for w, _, _ in jieba_words(piece)]
+    tokens = list(dict.fromkeys(tokens))
+    clauses = [Term("text", t) for t in tokens]
+    clauses += [Term("title", t, boost=TITLE_BOOST) for t in tokens]
+    # Unquoted words were split by jieba; the whole run occurring intact ranks higher.
+    runs = ["".join(t.pieces) for t in parsed.positive_terms if not t.quoted and len(t.pieces) > 1]
+    return (Or(clauses) if clauses else None), tuple(r for r in runs if GRAM_RUN.fullmatch(r))
+
+
+def like_plan(searcher, folded):
+    """A plan finding documents like the folded text `folded`: its words of two or more
+    Chinese characters weighted by occurrences × IDF in the index, the best LIKE_WORDS ORed;
+    None if none occurs in another document."""
+    reader = searcher.reader()
+    documents = reader.doc_count()
+    scored = []
+    for word, occurrences in word_counts(folded).items():
+        if len(word) < 2 or not CJK_RUN.fullmatch(word):
+            continue
+        frequency = reader.doc_frequency("text", word)
+        if frequency > 1:
+            scored.append((occurrences * math.log(documents / frequency), word))
+    words = [word for _, word in sorted(scored, reverse=True)[:LIKE_WORDS]]
+    return Plan(Or([Term("text", w) for w in words])) if words else None

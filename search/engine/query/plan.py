@@ -1,0 +1,229 @@
+"""A query plan: a tree of nodes, each of which finds its documents and scores them.
+
+Each node type is one class with `docs(evaluation, within)` (the sorted docnums it matches,
+among `within` if given) and `scores(evaluation, docs)` (its score at each of `docs`, 0 where
+it does not match), as Lucene's Query → Weight → Scorer and Whoosh's query → matcher do: a new
+operator is one new class here. `whoosh()` gives the same query in Whoosh's own classes, which
+the haystack adapter runs and the tests compare with (their matches and BM25F scores are the
+same: search/tests/test_ranking.py).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.matching import FilterMatcher
+from whoosh.query.wrappers import WrappingQuery
+
+from ..analysis import query_grams
+from ..evaluation import restrict, spread, total, union, without
+from ..store import FOLDED, DocumentTexts
+
+GRAMS = "grams"
+
+
+class Node:
+    boost = 1.0
+    memo = True  # whether an Evaluation keeps what it found (cheap nodes: no)
+
+    def docs(self, evaluation, within):
+        raise NotImplementedError
+
+    def scores(self, evaluation, docs):
+        """A constant, the boost, wherever it matches (0 for a filter)."""
+        matching = evaluation.docs(self, docs)
+        return spread(np.full(len(matching), float(self.boost)), matching, docs)
+
+    def estimate(self, evaluation):
+        """About how many documents match: And evaluates its rarest part first."""
+        return evaluation.reader.doc_count_all()
+
+    def whoosh(self):
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class Term(Node):
+    field: str
+    text: str
+    boost: float = 1.0
+    memo = False
+
+    def docs(self, evaluation, within):
+        return restrict(evaluation.postings(self.field, self.text, within).ids, within)
+
+    def scores(self, evaluation, docs):
+        return evaluation.term_scores(self.field, self.text, self.boost, docs)
+
+    def estimate(self, evaluation):
+        return evaluation.reader.doc_frequency(self.field, self.text)
+
+    def whoosh(self):
+        return wq.Term(self.field, self.text, boost=self.boost)
+
+
+@dataclass(eq=False)
+class And(Node):
+    children: list
+    boost: float = 1.0
+
+    def docs(self, evaluation, within):
+        # The rarest first, each later one looked for only among the matches so far (a rare
+        # word skips most of a common one's blocks).
+        for child in sorted(self.children, key=lambda c: c.estimate(evaluation)):
+            within = evaluation.docs(child, within)
+        return within
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        parts = [child.scores(evaluation, matching) for child in self.children]
+        return spread(total(parts, len(matching)) * self.boost, matching, docs)
+
+    def estimate(self, evaluation):
+        return min(child.estimate(evaluation) for child in self.children)
+
+    def whoosh(self):
+        return wq.And([child.whoosh() for child in self.children], boost=self.boost)
+
+
+@dataclass(eq=False)
+class Or(Node):
+    children: list
+
+    def docs(self, evaluation, within):
+        return union([evaluation.docs(child, within) for child in self.children])
+
+    def scores(self, evaluation, docs):  # each alternative where it matches
+        return total([child.scores(evaluation, docs) for child in self.children], len(docs))
+
+    def estimate(self, evaluation):
+        return sum(child.estimate(evaluation) for child in self.children)
+
+    def whoosh(self):
+        return wq.Or([child.whoosh() for child in self.children])
+
+
+@dataclass(eq=False)
+class AndNot(Node):
+    positive: Node
+    negative: Node
+
+    def docs(self, evaluation, within):
+        found = evaluation.docs(self.positive, within)
+        return without(found, evaluation.docs(self.negative, found))
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        return spread(self.positive.scores(evaluation, matching), matching, docs)
+
+    def estimate(self, evaluation):
+        return self.positive.estimate(evaluation)
+
+    def whoosh(self):
+        return wq.AndNot(self.positive.whoosh(), self.negative.whoosh())
+
+
+@dataclass(eq=False)
+class Run(Node):
+    """A run of 3 or more characters: the documents holding all of its bigrams (which also
+    score it) and, verbatim in their folded text, the run itself.
+
+    Bigrams carry no positions: confirming the few documents that hold all of a run's
+    bigrams costs less at search time than positions cost at every indexing.
+    """
+
+    text: str
+    boost: float = 1.0
+
+    def __post_init__(self):
+        self.grams = And([Term(GRAMS, g) for g in query_grams(self.text)], boost=self.boost)
+
+    def docs(self, evaluation, within):
+        return evaluation.containing(self.text, evaluation.docs(self.grams, within))
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        return spread(self.grams.scores(evaluation, matching), matching, docs)
+
+    def estimate(self, evaluation):
+        return self.grams.estimate(evaluation)
+
+    def whoosh(self):
+        return WhooshRun(self.text, self.grams.whoosh())
+
+
+@dataclass(eq=False)
+class Range(Node):
+    """Keyword values from `start` to `end`, both included (years)."""
+
+    field: str
+    start: str
+    end: str
+    boost: float = 0.0
+
+    def docs(self, evaluation, within):
+        return union([evaluation.docs(term, within) for term in self.terms(evaluation)])
+
+    def terms(self, evaluation):
+        expanded = self.whoosh().expanded_terms(evaluation.reader)
+        return [Term(self.field, text) for _, text in expanded]
+
+    def estimate(self, evaluation):
+        return sum(term.estimate(evaluation) for term in self.terms(evaluation))
+
+    def whoosh(self):
+        # Whoosh scores a range as 1 whatever its boost in some segments: the same for every
+        # match, so never a change of order.
+        return wq.TermRange(self.field, self.start, self.end, boost=self.boost)
+
+
+class Every(Node):
+    def docs(self, evaluation, within):
+        return evaluation.every(within)
+
+    def whoosh(self):
+        return wq.Every()
+
+
+@dataclass(eq=False)
+class Plan:
+    """What must match, what ranks the matches (BM25 over words, or None), and the runs whose
+    intact occurrence ranks a match higher."""
+
+    matched: Node
+    rank: Node | None = None
+    runs: tuple = ()
+
+    def whoosh(self):
+        """The plan as one Whoosh query that matches and scores alike."""
+        matched = self.matched.whoosh()
+        return wq.AndMaybe(matched, self.rank.whoosh()) if self.rank else matched
+
+
+class WhooshRun(WrappingQuery):
+    """Run for Whoosh's own searcher: its bigrams' matcher, filtered by the folded text."""
+
+    def __init__(self, text, child):
+        self.text = text
+        super().__init__(child)
+
+    @property
+    def boost(self):
+        return self.child.boost
+
+    def _rewrap(self, child):
+        return WhooshRun(self.text, child)
+
+    def __eq__(self, other):
+        return isinstance(other, WhooshRun) and (self.text, self.child) == (
+            other.text,
+            other.child,
+        )
+
+    __hash__ = WrappingQuery.__hash__
+
+    def matcher(self, searcher, context=None):
+        texts = DocumentTexts(searcher.reader(), FOLDED)
+        needle = self.text.encode("utf-8")
+        kept = {d for d in self.child.docs(searcher) if texts.holds(d, needle)}
+        return FilterMatcher(self.child.matcher(searcher, context), kept)

@@ -1,0 +1,348 @@
+"""The one way into search for pages, the API, feeds and research features.
+
+`search(query=…, filters=…, page=…)` parses what the reader typed, resolves names to ids,
+asks the engine (search.engine) for the matches, and returns an Outcome: hits with their
+speeches and snippets, facet counts with labels, and suggestions when nothing matched.
+Presenting it (HTML context, JSON) is search.presenters' job.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import get_language
+from haystack import connections
+
+from config.security import max_pages
+from speeches import pages, selectors
+from speeches.models import Event, Organization, Person, SpeechKind
+
+from .documents import searchable_names
+from .engine.analysis import fold
+from .engine.cache import cache
+from .engine.collect import SORTS, collect, facet_counts
+from .engine.evaluation import Evaluation, as_docs
+from .engine.query import build_plan, parse
+from .engine.query.build import like_plan
+from .engine.snippets import best_snippets, choose, snippets_of
+from .engine.store import FOLDED, WORDS, coded_column, document_texts
+
+log = logging.getLogger(__name__)
+
+FACETS = ("year", "kind", "speaker", "organization", "event")
+__all__ = ["FACETS", "SORTS", "Filters", "Outcome", "matching_ids", "search"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Facet values the reader clicked, as index values (strings)."""
+
+    year: str = ""
+    kind: str = ""
+    speaker: str = ""
+    organization: str = ""
+    event: str = ""
+
+    @classmethod
+    def from_params(cls, params):
+        def digits(name):
+            value = str(params.get(name, ""))
+            return value if value.isdigit() and len(value) < 10 else ""
+
+        kind = params.get("kind", "")
+        return cls(
+            year=digits("year"),
+            kind=kind if kind in SpeechKind.values else "",
+            speaker=digits("speaker"),
+            organization=digits("organization"),
+            event=digits("event"),
+        )
+
+    def items(self):
+        return [(name, getattr(self, name)) for name in FACETS if getattr(self, name)]
+
+
+@dataclass
+class Hit:
+    speech: object
+    score: float
+    snippets: list = field(default_factory=list)
+    url: str = ""
+
+
+@dataclass
+class Outcome:
+    query: object
+    count: int = 0
+    page: int = 1
+    page_size: int = 20
+    hits: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    suggestions: list = field(default_factory=list)
+
+    @property
+    def num_pages(self):
+        return max(1, -(-self.count // self.page_size))
+
+
+def backend():
+    return connections["default"].get_backend()
+
+
+def search(
+    *,
+    query,
+    filters=Filters(),
+    page=1,
+    sort="relevance",
+    page_size=None,
+    facets=True,
+    everything=False,
+):
+    """The outcome of `query` narrowed by `filters`. An empty query finds nothing (an empty
+    search box), or, with `everything`, every address."""
+    page_size = page_size or settings.ARCHIVE_PAGE_SIZE
+    page = min(max(1, page), max_pages(page_size))
+    searcher = backend().searcher()
+    if searcher is None:
+        log.warning("no search index yet: run `manage.py rebuild_search_index`")
+        return Outcome(query=parse(query), page=1, page_size=page_size)
+    key = ("outcome", query, page, sort, filters, page_size, facets, everything, get_language())
+    return cache.value(
+        searcher,
+        key,
+        lambda: _search(
+            searcher,
+            query=query,
+            page=page,
+            sort=sort,
+            filters=filters,
+            page_size=page_size,
+            facets=facets,
+            everything=everything,
+        ),
+    )
+
+
+def _search(searcher, *, query, page, sort, filters, page_size, facets, everything):
+    parsed = parse(query)
+    outcome = Outcome(query=parsed, page=page, page_size=page_size)
+    if parsed.is_empty and not filters.items() and not everything:
+        return outcome
+    plan = _plan(searcher, parsed, filters)
+    if plan is None:
+        _suggest(outcome, filters)
+        return outcome
+    return _collected(searcher, outcome, plan, filters=filters, sort=sort, facets=facets)
+
+
+def _collected(searcher, outcome, plan, *, filters, sort, facets, leave_out=()):
+    parsed, page, page_size = outcome.query, outcome.page, outcome.page_size
+    try:
+        found = collect(searcher, plan, page=page, page_size=page_size, sort=sort)
+    except (OSError, ValueError) as exc:
+        # A writer may have merged away a segment under an old searcher: reopen next time.
+        backend().reset_searcher()
+        log.warning("search failed for %r: %s", parsed.raw, exc)
+        found = None
+    if found is not None:
+        outcome.count, outcome.page = len(found.matches), found.page
+        outcome.hits = [
+            hit
+            for hit in _hits(searcher, found.docs, found.scores, parsed)
+            if hit.speech.pk not in leave_out
+        ]
+        if facets:
+            outcome.facets = _facets(searcher, found.matches, filters)
+    if not outcome.count:
+        _suggest(outcome, filters)
+    return outcome
+
+
+def more_like(*, speech_id, page_size=None):
+    """The addresses most like this one: BM25 over its most distinctive words (the most
+    frequent here, weighted by how rare they are in the archive), itself left out."""
+    page_size = page_size or settings.ARCHIVE_PAGE_SIZE
+    searcher = backend().searcher()
+    outcome = Outcome(query=parse(""), page_size=page_size)
+    docnum = None if searcher is None else searcher.document_number(django_id=str(speech_id))
+    folded = None if docnum is None else document_texts(searcher, FOLDED).text(docnum)
+    if not folded:
+        return outcome
+    plan = like_plan(searcher, folded)
+    if plan is None:
+        return outcome
+    outcome.page_size += 1  # room for the address itself, left out
+    found = _collected(
+        searcher, outcome, plan, filters=Filters(), sort="relevance", facets=False,
+        leave_out={speech_id},
+    )  # fmt: skip
+    found.count, found.page_size = max(0, found.count - 1), page_size
+    found.hits = found.hits[:page_size]
+    return found
+
+
+def matching_ids(query, filters=Filters(), *, among=None):
+    """Every matching speech id (of the ids `among`, if given), unranked, as the results page
+    finds them: for checks, tests and the benchmark's recall, not for pages."""
+    parsed = parse(query)
+    searcher = backend().searcher()
+    plan = None if parsed.is_empty or searcher is None else _plan(searcher, parsed, filters)
+    if plan is None:
+        return set()
+    within = None
+    if among is not None:
+        numbers = (searcher.document_number(django_id=str(pk)) for pk in among)
+        within = as_docs(n for n in numbers if n is not None)
+    docnums = Evaluation(searcher).docs(plan.matched, within)
+    return {int(searcher.stored_fields(d)["django_id"]) for d in docnums.tolist()}
+
+
+# -- names to ids -----------------------------------------------------------------------------
+
+_NAMED = (
+    ("speaker", "speaker", Person, ("name",)),
+    ("org", "organization", Organization, ("name", "short_name")),
+    ("event", "event", Event, ("name", "series")),
+)
+
+
+def _plan(searcher, parsed, filters):
+    """The engine's plan, or None when a name filter names nobody."""
+    keywords = [(name, [value]) for name, value in filters.items()]
+    for syntax_name, index_field, model, fields in _NAMED:
+        wanted = getattr(parsed, syntax_name)
+        if not wanted:
+            continue
+        ids = ids_named(searcher, model, fields, wanted)
+        if not ids:
+            return None
+        keywords.append((index_field, [str(pk) for pk in ids]))
+    return build_plan(parsed, keywords=keywords)
+
+
+def ids_named(searcher, model, fields, wanted):
+    """Primary keys of rows where one of `fields` contains every word of `wanted`, folded.
+
+    The rows' folded names are read once per index generation: a rename re-indexes the
+    addresses that show the name, so a newer generation follows it."""
+    words = fold(wanted).split()
+    names = cache.value(searcher, ("names", model.__name__), lambda: _folded_names(model, fields))
+    return [pk for pk, folded in names if any(all(w in f for w in words) for f in folded)]
+
+
+def _folded_names(model, fields):
+    return [
+        (pk, [fold(value) for value in values if value])
+        for pk, *values in model.objects.values_list("pk", *fields)
+    ]
+
+
+# -- turning index hits into page content -------------------------------------------------
+
+
+def _hits(searcher, docnums, scores, parsed):
+    ids = [int(searcher.stored_fields(d)["django_id"]) for d in docnums]
+    # Cards' heads as stored with their pages; rendered live under DEBUG, as pages are.
+    release = None if settings.DEBUG else pages.release()
+    speeches = selectors.published_cards(ids=ids, language=get_language(), release=release)
+    pieces = parsed.highlight_pieces
+    choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
+    texts = _chosen_texts(choices)
+    hits = []
+    for pk, score in zip(ids, scores, strict=True):
+        speech = speeches.get(pk)
+        if speech is None:
+            continue  # unpublished or deleted since the last index write
+        url = speech.get_absolute_url()
+        snippets = []
+        if pieces:
+            snippets = None
+            if choices.get(pk) is not None:
+                snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
+            if snippets is None:  # the index is older than the text: read and cut it afresh
+                paragraphs = speech.paragraphs.values_list("position", "text")
+                snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
+        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
+    return hits
+
+
+def _choices(searcher, docnums, ids, speeches, pieces):
+    """{speech id: the paragraphs chosen for snippets from the index, or None}."""
+    folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
+    choices = {}
+    for docnum, pk in zip(docnums, ids, strict=True):
+        speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
+        if speech is not None and text is not None and lengths is not None:
+            names = len(searchable_names(speech))
+            choices[pk] = choose(folded=text, lengths=lengths, names=names, pieces=pieces)
+    return choices
+
+
+def _chosen_texts(choices):
+    """{speech id: {position: text}} of the chosen paragraphs, in one query."""
+    wanted = {(pk, c.position) for pk, chosen in choices.items() for c in chosen or ()}
+    texts = {}
+    for (pk, position), text in selectors.paragraph_texts(wanted=wanted).items():
+        texts.setdefault(pk, {})[position] = text
+    return texts
+
+
+def _facets(searcher, docnums, filters):
+    facets = {}
+    for name, counts in facet_counts(searcher, docnums, FACETS).items():
+        labels = _labels_of(searcher, name)
+        options = [
+            {
+                "value": value,
+                "label": labels.get(value, value),
+                "count": count,
+                "selected": getattr(filters, name) == value,
+            }
+            for value, count in counts
+        ]
+        if name == "year":
+            options.sort(key=lambda o: o["value"], reverse=True)
+        else:
+            options.sort(key=lambda o: (-o["count"], o["label"]))
+        facets[name] = options
+    return facets
+
+
+_LABELLED = {"speaker": Person, "organization": Organization, "event": Event}
+
+
+def _labels_of(searcher, name):
+    """{index value: label} of a facet, for every value in the index, read once per index
+    generation (a rename re-indexes the addresses that show the name)."""
+
+    def read():
+        if name == "kind":
+            return {value: str(label) for value, label in SpeechKind.choices}
+        model = _LABELLED.get(name)
+        if model is None:
+            return {}
+        pks = [int(v) for v in coded_column(searcher, name).values if v and v.isdigit()]
+        return {str(pk): str(obj) for pk, obj in model.objects.in_bulk(pks).items()}
+
+    return cache.value(searcher, ("labels", name, get_language()), read)
+
+
+def _suggest(outcome, filters):
+    """Queries that might find something: fewer words, no quotes or filters. (The other
+    script is never one: both scripts fold to the same text.)"""
+    parsed = outcome.query
+    raw = parsed.raw.strip()
+    candidates = []
+    terms = parsed.positive_terms
+    if len(terms) > 1:
+        candidates += [("fewer", t.text) for t in terms]
+    if any(t.quoted for t in terms):
+        candidates.append(("substring", " ".join(p for t in terms for p in t.pieces)))
+    if parsed.has_filters or filters.items() or parsed.excluded:
+        candidates.append(("unfiltered", " ".join(t.text for t in terms)))
+    seen = set()
+    for kind, text in candidates:
+        if text and text not in seen and text != raw:
+            seen.add(text)
+            outcome.suggestions.append({"kind": kind, "q": text})
