@@ -89,8 +89,13 @@ def as_json(outcome, *, sort, absolute):
     }
 
 
+IGNORED_NOTICE = _("“%(what)s”不是本站的检索语法，已忽略。")
+
+
 def notice(outcome):
-    return TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS} if outcome.query.truncated else ""
+    parts = [TRUNCATED_NOTICE % {"n": MAX_QUERY_CHARS}] if outcome.query.truncated else []
+    parts += [IGNORED_NOTICE % {"what": what} for what in outcome.query.ignored]
+    return " ".join(parts)
 
 
 def snippet_list_html(snippets):

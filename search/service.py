@@ -201,9 +201,9 @@ def matching_ids(query, filters=Filters(), *, among=None):
 # -- names to ids -----------------------------------------------------------------------------
 
 _NAMED = (
-    ("speaker", "speaker", Person, ("name",)),
-    ("org", "organization", Organization, ("name", "short_name")),
-    ("event", "event", Event, ("name", "series")),
+    ("speakers", "speaker", Person, ("name",)),
+    ("orgs", "organization", Organization, ("name", "short_name")),
+    ("events", "event", Event, ("name", "series")),
 )
 
 
@@ -211,13 +211,13 @@ def _plan(searcher, parsed, filters):
     """The engine's plan, or None when a name filter names nobody."""
     keywords = [(name, [value]) for name, value in filters.items()]
     for syntax_name, index_field, model, fields in _NAMED:
-        wanted = getattr(parsed, syntax_name)
-        if not wanted:
+        alternatives = getattr(parsed, syntax_name)
+        if not alternatives:
             continue
-        ids = ids_named(searcher, model, fields, wanted)
+        ids = {pk for wanted in alternatives for pk in ids_named(searcher, model, fields, wanted)}
         if not ids:
             return None
-        keywords.append((index_field, [str(pk) for pk in ids]))
+        keywords.append((index_field, [str(pk) for pk in sorted(ids)]))
     return build_plan(parsed, keywords=keywords)
 
 

@@ -53,6 +53,9 @@ def _fold_char(code):
         code -= 0xFEE0
     elif code == 0x3000:
         code = 0x20
+    elif code == 0x25CB:
+        # ○ (a white circle) stands for 〇 in year numerals: many reports print 一九八○年.
+        code = 0x3007
     ch = chr(code)
     simplified = _t2s.convert(ch)
     if len(simplified) == 1:

@@ -197,3 +197,57 @@ def test_runs_find_exactly_the_addresses_holding_them(corpus_index, run):
     if run == "经济的发展":  # its bigrams also occur apart
         loose = Run(run).whoosh().child
         assert len(set(searcher.docs_for_query(loose))) > len(found)
+
+
+def _holding(corpus_index, *texts):
+    """The corpus addresses whose folded searchable text holds every one of `texts`."""
+    folded = {pk: fold(searchable_text(Speech.objects.get(pk=pk))) for pk in corpus_index}
+    return {pk for pk, text in folded.items() if all(fold(t) in text for t in texts)}
+
+
+def test_a_minus_before_a_quoted_phrase_excludes_it(corpus_index):
+    with_it = _holding(corpus_index, "粤港澳大湾区")
+    development = _holding(corpus_index, "发展")
+    assert with_it and with_it <= development
+    for raw in ('-"粤港澳大湾区"', "-“粤港澳大湾区”"):
+        assert service.matching_ids(f"发展 {raw}") == development - with_it
+
+
+def test_an_exclusion_alone_finds_every_address_without_it(corpus_index):
+    found = service.matching_ids("-粤港澳大湾区")
+    assert found == set(corpus_index) - _holding(corpus_index, "粤港澳大湾区") and found
+
+
+def test_repeated_speakers_and_years_are_alternatives(corpus_index):
+    by_name = {
+        name: set(
+            Speech.objects.filter(pk__in=corpus_index, speaker__name=name).values_list(
+                "pk", flat=True
+            )
+        )
+        for name in ("李鹏", "朱镕基")
+    }
+    assert all(by_name.values())
+    assert (
+        service.matching_ids("speaker:李鹏 speaker:朱镕基") == by_name["李鹏"] | by_name["朱镕基"]
+    )
+    assert (
+        service.matching_ids("speaker:李鹏 OR speaker:朱镕基")
+        == by_name["李鹏"] | by_name["朱镕基"]
+    )
+    years = set(
+        Speech.objects.filter(pk__in=corpus_index, date__year__in=(1954, 2024)).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(years) >= 2 and service.matching_ids("year:2024 year:1954") == years
+
+
+def test_a_target_year_is_text(corpus_index):
+    expected = _holding(corpus_index, "2020年", "小康社会")
+    assert expected and service.matching_ids("2020年 小康社会") == expected
+
+
+def test_year_numerals_printed_with_a_circle_are_found(corpus_index):
+    printed = _holding(corpus_index, "一九五○年")
+    assert printed and printed <= service.matching_ids("“一九五〇年”")

@@ -21,9 +21,10 @@ def build_plan(parsed, *, keywords=()):
     required += [
         _any(values, lambda v, f=field: Term(f, v, boost=0.0)) for field, values in keywords
     ]
-    if parsed.years:
-        start, end = parsed.years
-        required.append(Range("year", f"{start:04d}", f"{end:04d}"))
+    if parsed.year_ranges:
+        required.append(
+            _any(parsed.year_ranges, lambda r: Range("year", f"{r[0]:04d}", f"{r[1]:04d}"))
+        )
     matched = And(required) if required else Every()
     if parsed.excluded:
         matched = AndNot(matched, Or([_term_node(t) for t in parsed.excluded]))

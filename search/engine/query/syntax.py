@@ -1,7 +1,10 @@
 """Reading what a user typed into a search box. Never raises, whatever the input.
 
 Syntax: words (all must match, in any order); "phrases" in ASCII quotes, “…” or 「…」 (exact);
--word (exclude); A OR B; speaker:周宇, org:…, event:…, year:2024, year:2015-2024, and 2024年.
+-word and -"phrase" (exclude); A OR B (also or, | and 或); speaker:周宇, org:…, event:…, year:2024,
+year:2015-2024, each repeatable (repeated values of one field are alternatives). 2024年 is text:
+the year filter is year:. Lucene's ~N and ^N and unknown field names (text:…) are not syntax here:
+they are dropped, and the reader is told (`ignored`).
 """
 
 import re
@@ -26,7 +29,11 @@ _FIELDS = {
 }
 _FIELD = re.compile(r"^([A-Za-z]+|[\u4e00-\u9fff]{2})[:：](.*)$", re.S)
 _YEAR_RANGE = re.compile(r"^(\d{4})(?:\s*(?:-|–|—|~|至|到)\s*(\d{4}))?年?$")
-_BARE_YEAR = re.compile(r"^(\d{4})年$")
+_ASCII_FIELD = re.compile(r"^[A-Za-z]+$")
+# Lucene's fuzzy/proximity (~2) and boost (^3) suffixes: not ours, and never text either.
+_LUCENE_SUFFIX = re.compile(r"(?:~\d*(?:\.\d+)?|\^\d+(?:\.\d+)?)$")
+_OR = ("|", "或")
+_MINUS = ("-", "－")
 
 
 @dataclass
@@ -47,11 +54,34 @@ class ParsedQuery:
     raw: str = ""
     groups: list = field(default_factory=list)  # each group: Terms joined by OR
     excluded: list = field(default_factory=list)
-    speaker: str = ""
-    org: str = ""
-    event: str = ""
-    years: tuple | None = None
+    # Name filters and year ranges: each a list of alternatives.
+    speakers: list = field(default_factory=list)
+    orgs: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    year_ranges: list = field(default_factory=list)
     truncated: bool = False
+    ignored: list = field(default_factory=list)  # what was typed but is not syntax here
+
+    @property
+    def speaker(self):
+        return " / ".join(self.speakers)
+
+    @property
+    def org(self):
+        return " / ".join(self.orgs)
+
+    @property
+    def event(self):
+        return " / ".join(self.events)
+
+    @property
+    def years(self):
+        """The first year range, or None; `year_ranges` has them all."""
+        return self.year_ranges[0] if self.year_ranges else None
+
+    @property
+    def years_label(self):
+        return " / ".join(f"{a}–{b}" if a != b else str(a) for a, b in self.year_ranges)
 
     @property
     def positive_terms(self):
@@ -71,11 +101,12 @@ class ParsedQuery:
 
     @property
     def has_filters(self):
-        return bool(self.speaker or self.org or self.event or self.years)
+        return bool(self.speakers or self.orgs or self.events or self.year_ranges)
 
     @property
     def is_empty(self):
-        return not (self.groups or self.has_filters)
+        """Nothing asked: an exclusion alone asks for every address without it."""
+        return not (self.groups or self.excluded or self.has_filters)
 
 
 def _labels(term):
@@ -102,17 +133,18 @@ def parse(raw):
     text, truncated = clean(raw)
     query = ParsedQuery(raw=text, truncated=truncated)
     join_next = False
-    for chunk, quoted in _chunks(text):
-        if not quoted and chunk in ("OR", "|", "或"):
+    for chunk, quoted, negated in _chunks(text):
+        if not quoted and (chunk in _OR or chunk.upper() == "OR"):
             join_next = bool(query.groups)
             continue
-        negated = not quoted and chunk.startswith(("-", "－")) and len(chunk) > 1
-        if negated:
-            chunk = chunk[1:].lstrip("-－")
+        if not quoted and not _FIELD.match(chunk):
+            chunk = _without_lucene_suffix(chunk, query)
+            quoted = negated  # -word excludes the word as it stands
         # A filter narrows; a minus cannot turn it into an exclusion, so a negated one is dropped.
         if not quoted and _apply_field(ParsedQuery() if negated else query, chunk):
+            join_next = False
             continue
-        term = _term(chunk, quoted=quoted or negated)
+        term = _term(chunk, quoted=quoted)
         if term is None or len(query.positive_terms) + len(query.excluded) >= MAX_TERMS:
             continue
         if negated:
@@ -126,18 +158,24 @@ def parse(raw):
 
 
 def _chunks(text):
-    """Yield (chunk, quoted): quoted phrases, else whitespace-separated words."""
+    """Yield (chunk, quoted, negated): quoted phrases, else whitespace-separated words; a
+    minus before either negates it (-word, -"phrase")."""
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if ch.isspace():
+        negated = ch in _MINUS and i + 1 < n and not text[i + 1].isspace()
+        if negated:
+            while i < n and text[i] in _MINUS:
+                i += 1
+            ch = text[i] if i < n else ""
+        if ch.isspace() or not ch:
             i += 1
         elif ch in _QUOTES:
             end = text.find(_QUOTES[ch], i + 1)
             if end == -1 and ch in "“”":
                 end = next((j for j in range(i + 1, n) if text[j] in "“”"), -1)
             end = n if end == -1 else end
-            yield text[i + 1 : end], True
+            yield text[i + 1 : end], True, negated
             i = end + 1
         else:
             j = i
@@ -150,31 +188,51 @@ def _chunks(text):
                 end = n if end == -1 else end
                 chunk += text[j + 1 : end]
                 j = end + 1
-            yield chunk, False
+            yield chunk, False, negated
             i = j
 
 
 def _apply_field(query, chunk):
-    folded = fold(chunk)
-    bare = _BARE_YEAR.match(folded)
-    if bare:
-        query.years = (int(bare.group(1)), int(bare.group(1)))
-        return True
+    """Whether `chunk` is a filter (then applied to `query`). An unknown ASCII field name
+    (text:…) is dropped, its value searched as text: a Chinese prefix with a colon may be
+    the text itself."""
     m = _FIELD.match(chunk)
-    name = _FIELDS.get(m.group(1).lower()) if m else None
-    if not name:
+    if not m:
         return False
+    name = _FIELDS.get(m.group(1).lower())
+    if not name:
+        if not _ASCII_FIELD.match(m.group(1)):
+            return False
+        query.ignored.append(f"{m.group(1)}:")
+        value = m.group(2).strip()
+        term = _term(value, quoted=False) if value else None
+        if term is not None:
+            query.groups.append([term])
+        return True
     value = fold(m.group(2)).strip()
     if name == "year":
         years = _YEAR_RANGE.match(value)
         if years:
             start = int(years.group(1))
             end = int(years.group(2) or start)
-            query.years = (min(start, end), max(start, end))
+            _add(query.year_ranges, (min(start, end), max(start, end)))
         return True
     if value:
-        setattr(query, name, value[:100])
+        _add(getattr(query, f"{name}s"), value[:100])
     return True
+
+
+def _add(values, value):
+    if value not in values:
+        values.append(value)
+
+
+def _without_lucene_suffix(chunk, query):
+    suffix = _LUCENE_SUFFIX.search(chunk)
+    if not suffix:
+        return chunk
+    query.ignored.append(suffix.group())
+    return chunk[: suffix.start()]
 
 
 def _term(chunk, *, quoted):
