@@ -162,28 +162,21 @@ def _query_only(q):
 def search_api(request):
     args = _request_args(request)
     outcome = results.search(**args)
+    num_pages = min(outcome.num_pages, max_pages(outcome.page_size))
+    link = _linker(request)
     return JsonResponse(
         {
             "query": outcome.query.raw,
             "tokens": outcome.query.tokens,
             "count": outcome.count,
             "page": outcome.page,
-            "num_pages": min(outcome.num_pages, max_pages(outcome.page_size)),
+            "num_pages": num_pages,
             "query_truncated": outcome.query.truncated,
             "notice": _notice(outcome),
             "sort": args["sort"],
-            "results": [
-                {
-                    "id": hit.speech.pk,
-                    "title": hit.speech.title,
-                    "url": request.build_absolute_uri(hit.speech.get_absolute_url()),
-                    "score": hit.score,
-                    "snippets": [
-                        {"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets
-                    ],
-                }
-                for hit in outcome.hits
-            ],
+            "next": _api_page_link(request, link, outcome.page + 1, num_pages),
+            "previous": _api_page_link(request, link, outcome.page - 1, num_pages),
+            "results": [_hit_json(request, hit) for hit in outcome.hits],
             "facets": {
                 name: [{k: o[k] for k in ("value", "label", "count")} for o in options]
                 for name, options in outcome.facets.items()
@@ -192,6 +185,41 @@ def search_api(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def _api_page_link(request, link, number, num_pages):
+    """The absolute URL of page `number` of these results, or None past either end."""
+    if not 1 <= number <= num_pages:
+        return None
+    return request.build_absolute_uri(reverse("search:api") + link(page=number))
+
+
+def _hit_json(request, hit):
+    """One result: what the speeches list API gives for an address (ids to follow with its
+    filters), from the fields the results page loaded, and the hit's score and snippets."""
+    speech = hit.speech
+    return {
+        "id": speech.pk,
+        "title": speech.title,
+        "subtitle": speech.subtitle,
+        "url": request.build_absolute_uri(speech.get_absolute_url()),
+        "date": speech.date_iso,
+        "date_precision": speech.date_precision or None,
+        "kind": speech.kind,
+        "speaker": {
+            "id": speech.speaker.pk,
+            "name": speech.speaker.name,
+            "position": speech.position,
+        }
+        if speech.speaker
+        else None,
+        "organization": {"id": speech.organization.pk, "name": speech.organization.name}
+        if speech.organization
+        else None,
+        "event": {"id": speech.event.pk, "name": speech.event.name} if speech.event else None,
+        "score": hit.score,
+        "snippets": [{"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets],
+    }
 
 
 @require_safe
