@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1:8000
+# DEBUG=1 serves Django's debug pages (tracebacks, the URL list on a 404) instead of the archive's.
+DEBUG ?= 0
 export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: install setup index run test lint bench clean
@@ -33,7 +35,7 @@ run: index
 	@echo "讲稿库：http://$(HOST)/  （管理后台：http://$(HOST)/admin/）"
 	trap 'kill 0' INT TERM EXIT; \
 	$(MANAGE) run_indexer & \
-	$(MANAGE) runserver $(HOST)
+	DJANGO_DEBUG=$(DEBUG) $(MANAGE) runserver $(HOST)
 
 lint: install
 	$(BIN)/ruff check .

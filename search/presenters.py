@@ -60,27 +60,26 @@ def page_context(outcome, *, link):
     }
 
 
-def as_json(outcome, *, sort, absolute):
-    """The search API's answer; `absolute(path)`: the full URL of a path."""
+def as_json(outcome, *, sort, absolute, page_url):
+    """The search API's answer; `absolute(path)`: the full URL of a path; `page_url(n)`: the
+    full URL of page n of these results."""
+    num_pages = min(outcome.num_pages, max_pages(outcome.page_size))
+
+    def page(number):
+        return page_url(number) if 1 <= number <= num_pages else None
+
     return {
         "query": outcome.query.raw,
         "tokens": outcome.query.tokens,
         "count": outcome.count,
         "page": outcome.page,
-        "num_pages": min(outcome.num_pages, max_pages(outcome.page_size)),
+        "num_pages": num_pages,
         "query_truncated": outcome.query.truncated,
         "notice": notice(outcome),
         "sort": sort,
-        "results": [
-            {
-                "id": hit.speech.pk,
-                "title": hit.speech.title,
-                "url": absolute(hit.speech.get_absolute_url()),
-                "score": hit.score,
-                "snippets": [{"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets],
-            }
-            for hit in outcome.hits
-        ],
+        "next": page(outcome.page + 1),
+        "previous": page(outcome.page - 1),
+        "results": [_hit_json(hit, absolute) for hit in outcome.hits],
         "facets": {
             name: [{k: o[k] for k in ("value", "label", "count")} for o in options]
             for name, options in outcome.facets.items()
@@ -90,6 +89,31 @@ def as_json(outcome, *, sort, absolute):
 
 
 IGNORED_NOTICE = _("“%(what)s”不是本站的检索语法，已忽略。")
+
+
+def _hit_json(hit, absolute):
+    """One result: what the speeches list API gives for an address (ids to follow with its
+    filters), from the fields the results page loaded, and the hit's score and snippets."""
+    speech = hit.speech
+    speaker, organization, event = speech.speaker, speech.organization, speech.event
+    return {
+        "id": speech.pk,
+        "title": speech.title,
+        "subtitle": speech.subtitle,
+        "url": absolute(speech.get_absolute_url()),
+        "date": speech.date_iso,
+        "date_precision": speech.date_precision or None,
+        "kind": speech.kind,
+        "speaker": {"id": speaker.pk, "name": speaker.name, "position": speech.position}
+        if speaker
+        else None,
+        "organization": {"id": organization.pk, "name": organization.name}
+        if organization
+        else None,
+        "event": {"id": event.pk, "name": event.name} if event else None,
+        "score": hit.score,
+        "snippets": [{"paragraph": s.paragraph, "html": str(s.html)} for s in hit.snippets],
+    }
 
 
 def notice(outcome):

@@ -88,7 +88,13 @@ def search_page(request):
 def search_api(request):
     args = _request_args(request)
     outcome = service.search(**args)
-    answer = presenters.as_json(outcome, sort=args["sort"], absolute=request.build_absolute_uri)
+    link = _Linker(request)
+    answer = presenters.as_json(
+        outcome,
+        sort=args["sort"],
+        absolute=request.build_absolute_uri,
+        page_url=lambda n: request.build_absolute_uri(reverse("search:api") + link(page=n)),
+    )
     return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
 
 

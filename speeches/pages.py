@@ -4,10 +4,10 @@ The head of the address's card, shown in lists and search results, is rendered w
 The page an anonymous reader gets is rendered after the address is saved
 (services.store_speech_pages) and read back with one query (selectors.stored_page). A page
 shows the speech and its paragraphs, its speaker's, organization's and event's names, and its
-neighbours in the event. A stored page is served only while the speech's `updated_at` and
-`page_version` are those it was rendered from: saving the speech (its paragraphs included, see
-services.touch) changes the first, and speeches.signals bumps the second for every other page a
-change shows up on. The release, a digest of templates, static files and translations, keeps a
+neighbours in its event's series (or event). A stored page is served only while the speech's
+`updated_at` and `page_version` are those it was rendered from: saving the speech (its paragraphs
+included, see services.touch) changes the first, and speeches.signals bumps the second for every
+other page a change shows up on. The release, a digest of templates, static files and translations, keeps a
 deploy from serving pages of the old look.
 """
 
@@ -89,7 +89,8 @@ def release():
 
 
 def adjacent_ids(speech_id, event_id):
-    """Published addresses next to `speech_id` in its event: their prev/next links name it."""
+    """Published addresses next to `speech_id` in its event's series (or event): their prev/next
+    links name it."""
     around = selectors.neighbours(speech_id=speech_id, event_id=event_id)
     return {s.pk for s in around if s is not None}
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -176,6 +177,17 @@ class SpeechFilters:
             sort=sort if sort in cls.SORTS else "-date",
         )
 
+    @classmethod
+    def rejected(cls, params):
+        """The names of the filters given in `params` with a value from_query cannot read."""
+        read = cls.from_query(params)
+        given = [name for name in cls.__dataclass_fields__ if params.get(name)]
+        return [
+            name
+            for name in given
+            if getattr(read, name) is None or (name == "sort" and read.sort != params[name])
+        ]
+
 
 def filter_speeches(*, filters):
     qs = published_speeches()
@@ -198,10 +210,15 @@ def filter_choices(*, queryset):
     """Options for each list filter, counted over the addresses already filtered."""
     return {
         "years": year_counts(queryset=queryset),
+        # Events by date, newest first, as the years: sessions of a series read in order.
         "events": queryset.exclude(event=None)
         .values("event_id", "event__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "event__name"),
+        .annotate(n=Count("pk"), first=Min("date"))
+        .order_by(
+            Coalesce("event__start_date", "first").desc(nulls_last=True),
+            "-event__year",
+            "event__name",
+        ),
         "speakers": queryset.exclude(speaker=None)
         .values("speaker_id", "speaker__name")
         .annotate(n=Count("pk"))
@@ -229,16 +246,28 @@ def year_counts(*, queryset):
     return [{"y": y, "n": n} for y, n in sorted(years.items(), reverse=True)]
 
 
+def nearest_years(*, year):
+    """The nearest year before `year` and after it that have published addresses, or None."""
+    dated = Speech.objects.published().exclude(date=None)
+    before = dated.filter(date__year__lt=year).aggregate(d=Max("date"))["d"]
+    after = dated.filter(date__year__gt=year).aggregate(d=Min("date"))["d"]
+    return (before.year if before else None), (after.year if after else None)
+
+
 def neighbours(*, speech_id, event_id):
-    """The previous and next published address of the event around `speech_id`, by date then
-    id; (None, None) where the address is not a published one of an event."""
+    """The previous and next published address around `speech_id`, by date then id, among the
+    addresses of its event's series (the sessions of a congress follow each other), or of its
+    event when that has no series; (None, None) where the address is not a published one of an
+    event."""
     if not event_id:
         return None, None
+    series = Event.objects.filter(pk=event_id).values_list("series", flat=True).first()
     siblings = list(
         Speech.objects.published()
-        .filter(event_id=event_id)
+        .filter(Q(event__series=series) if series else Q(event_id=event_id))
+        .select_related("event")
         .order_by("date", "pk")
-        .only("pk", "title")
+        .only("pk", "title", "event_id", "event__name")
     )
     index = next((i for i, s in enumerate(siblings) if s.pk == speech_id), None)
     if index is None:
@@ -264,12 +293,41 @@ def home_summary(*, latest=10):
     }
 
 
-def events_with_counts():
+def events_with_counts(*, series=None):
+    """Events with published addresses, newest first by their dates (or their first address's),
+    then by name; only those of `series` if given."""
+    events = Event.objects.annotate(
+        n=Count("speeches", filter=_PUBLISHED),
+        first=Min("speeches__date", filter=_PUBLISHED),
+    ).filter(n__gt=0)
+    if series is not None:
+        events = events.filter(series=series)
+    return events.order_by(Coalesce("start_date", "first").desc(nulls_last=True), "-year", "name")
+
+
+def series_with_counts():
+    """[{"series", "n"}]: each series and how many of its events are public, largest first."""
     return (
-        Event.objects.annotate(n=Count("speeches", filter=_PUBLISHED))
-        .filter(n__gt=0)
-        .order_by("-year", "name")
+        Event.objects.filter(_PUBLISHED)
+        .exclude(series="")
+        .values("series")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("-n", "series")
     )
+
+
+def series_neighbours(*, event):
+    """The earlier and later public event of the event's series, by date; (None, None) for an
+    event without a series."""
+    if not event.series:
+        return None, None
+    events = list(events_with_counts(series=event.series).only("pk", "name"))
+    index = next((i for i, e in enumerate(events) if e.pk == event.pk), None)
+    if index is None:
+        return None, None
+    earlier = events[index + 1] if index + 1 < len(events) else None
+    later = events[index - 1] if index > 0 else None
+    return earlier, later
 
 
 def people_with_counts():

@@ -216,6 +216,8 @@ def merge_fields(*, parsed, metadata, filename):
     given = {key: value for key, value in metadata.items() if value is not None}
     if isinstance(given.get("date"), str):
         given["date"], given["date_precision"] = parse_date(given["date"])
+    if "kind" in given:
+        given["kind"] = parse_kind(given["kind"])
     if "paragraphs" in given and "headings" not in given:
         given["headings"] = find_headings(given["paragraphs"])
     if "event" in given and given["event"] != parsed.event_name:
@@ -245,6 +247,40 @@ def parse_date(value):
             gettext("日期“%(value)s”无法识别，请写成 2024-11-20、2024-11 或 2024。")
             % {"value": value}
         ) from error
+
+
+# Kinds as catalogues name them in English (the corpus's doc_type column). A party congress
+# report is a report to the congress, not a government's work report.
+KIND_NAMES = {
+    "government_work_report": SpeechKind.WORK_REPORT,
+    "work_report": SpeechKind.WORK_REPORT,
+    "party_congress_report": SpeechKind.REPORT,
+    "cpc_congress_report": SpeechKind.REPORT,
+    "report": SpeechKind.REPORT,
+    "address": SpeechKind.ADDRESS,
+    "keynote": SpeechKind.KEYNOTE,
+    "speech": SpeechKind.SPEECH,
+    "foreword": SpeechKind.FOREWORD,
+    "other": SpeechKind.OTHER,
+}
+
+
+def parse_kind(value):
+    """The kind a label names: 工作报告 or government_work_report alike; a clear error otherwise."""
+    value = value.strip()
+    if not value or value in SpeechKind.values:
+        return value
+    kind = KIND_NAMES.get(value.lower().replace("-", "_"))
+    if kind is None:
+        raise TranscriptImportError(
+            gettext("类型“%(value)s”无法识别，请写成 %(kinds)s 之一，或 %(names)s。")
+            % {
+                "value": value,
+                "kinds": "、".join(SpeechKind.values),
+                "names": ", ".join(KIND_NAMES),
+            }
+        )
+    return kind.value
 
 
 def preview_import(*, data, filename):

@@ -2,6 +2,7 @@
 stored address pages (speeches.pages)."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
@@ -37,11 +38,25 @@ def refresh_speech_pages(sender, instance, raw=False, signal=None, **kwargs):
     _store_on_commit([*ids, instance.pk] if saved else ids)
 
 
+def remember_series(sender, instance, raw=False, **kwargs):
+    """Before an event is saved: the series its addresses were neighbours in until now."""
+    old = None
+    if instance.pk and not raw:
+        old = Event.objects.filter(pk=instance.pk).values_list("series", flat=True).first()
+    instance._old_series = old or ""
+
+
 def refresh_named_pages(sender, instance, created=False, raw=False, **kwargs):
     """A renamed speaker, organization or event shows on every page of its addresses."""
     if created or raw:
         return
-    ids = pages.expire(Speech.objects.filter(**{_NAMED_BY[sender]: instance}))
+    shown = Q(**{_NAMED_BY[sender]: instance})
+    if sender is Event:
+        # Neighbours across the series (prev/next) name the event, and a new series changes
+        # who the neighbours are, in the old series and in the new one.
+        series = {instance.series, getattr(instance, "_old_series", "")} - {""}
+        shown |= Q(event__series__in=series)
+    ids = pages.expire(Speech.objects.filter(shown))
     _store_on_commit(ids[: pages.EAGER_LIMIT])
 
 
@@ -62,6 +77,7 @@ def connect():
         )
     pre_save.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_save")
     pre_delete.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_delete")
+    pre_save.connect(remember_series, sender=Event, dispatch_uid="pages.event.pre_save")
     post_save.connect(refresh_speech_pages, sender=Speech, dispatch_uid="pages.save")
     post_delete.connect(refresh_speech_pages, sender=Speech, dispatch_uid="pages.delete")
     for model in _NAMED_BY:

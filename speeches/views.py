@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator
@@ -113,11 +114,14 @@ def _listing(request, template, obj, speeches, **extra):
 @cached_for_readers("page")
 def event_detail(request, pk):
     event = selectors.get_event(pk=pk)
+    earlier, later = selectors.series_neighbours(event=event)
     return _listing(
         request,
         "speeches/event_detail.html",
         event,
         selectors.published_speeches().filter(event=event),
+        earlier=earlier,
+        later=later,
     )
 
 
@@ -149,19 +153,41 @@ def organization_detail(request, pk):
 @require_safe
 @cached_for_readers("page")
 def year_detail(request, year):
-    speeches = selectors.published_speeches().filter(date__year=year)
-    if not speeches.exists():
+    if not 1 <= year <= 9999:  # no such date
         raise Http404
-    return _listing(request, "speeches/year_detail.html", year, speeches)
+    speeches = selectors.published_speeches().filter(date__year=year)
+    earlier, later = selectors.nearest_years(year=year)
+    context = {"earlier": earlier, "later": later}
+    if speeches.exists():
+        return _listing(request, "speeches/year_detail.html", year, speeches, **context)
+    # A year between the archive's first and last is a real answer (nothing that year); one
+    # outside them is not a page of the archive, but says the same and where to go.
+    inside = earlier is not None and later is not None
+    return render(
+        request,
+        "speeches/year_detail.html",
+        {"object": year, "page": None, **context},
+        status=200 if inside else 404,
+    )
 
 
 @require_safe
-@cached_for_readers("page")
+@cached_for_readers("page", "series")
 def event_list(request):
+    series = request.GET.get("series") or None
+    events = selectors.events_with_counts(series=series)
+    page = _page(request, events)
+    if series and not page.object_list:
+        raise Http404
     return render(
         request,
         "speeches/event_list.html",
-        {"page": _page(request, selectors.events_with_counts())},
+        {
+            "page": page,
+            "series": series,
+            "all_series": None if series else selectors.series_with_counts(),
+            "querystring": urlencode({"series": series}) if series else "",
+        },
     )
 
 
@@ -184,11 +210,18 @@ def speech_json(request, speech, *, full):
         "title": speech.title,
         "subtitle": speech.subtitle,
         "kind": speech.kind,
-        "speaker": {"name": speech.speaker.name, "position": speech.position}
+        "speaker": {
+            "id": speech.speaker.pk,
+            "name": speech.speaker.name,
+            "position": speech.position,
+        }
         if speech.speaker
         else None,
-        "organization": {"name": speech.organization.name} if speech.organization else None,
+        "organization": {"id": speech.organization.pk, "name": speech.organization.name}
+        if speech.organization
+        else None,
         "event": {
+            "id": speech.event.pk,
             "name": speech.event.name,
             "series": speech.event.series,
             "year": speech.event.year,
@@ -221,13 +254,24 @@ def api_speech_detail(request, pk):
 
 @require_safe
 def api_speech_list(request):
+    """The address list with the filters of /speeches/; a filter it cannot read is refused, not
+    ignored, so a script never takes every address for the ones it asked for."""
+    rejected = selectors.SpeechFilters.rejected(request.GET)
+    if rejected:
+        return _json(
+            {"detail": _("无法识别的筛选条件：%(names)s。") % {"names": "、".join(rejected)}},
+            status=400,
+        )
+    filters = selectors.SpeechFilters.from_query(request.GET)
     paginator = BoundedPaginator(
-        selectors.published_speeches().by_date(), settings.ARCHIVE_PAGE_SIZE
+        selectors.filter_speeches(filters=filters), settings.ARCHIVE_PAGE_SIZE
     )
     page = paginator.get_page(request.GET.get("page"))
+    query = reader_query(request, LIST_PARAMS[:-1])
 
     def link(number):
-        return request.build_absolute_uri(f"{reverse('speeches:api_list')}?page={number}")
+        params = f"{query}&page={number}" if query else f"page={number}"
+        return request.build_absolute_uri(f"{reverse('speeches:api_list')}?{params}")
 
     return _json(
         {

@@ -256,6 +256,40 @@ def test_api(client, seed):
     }
 
 
+def test_api_results_carry_what_a_card_shows_with_ids(client, seed):
+    result = client.get(reverse("search:api"), {"q": "轴承产业"}).json()["results"][0]
+    assert {k: result[k] for k in ("date", "date_precision", "kind", "subtitle")} == {
+        "date": "2024",
+        "date_precision": "year",
+        "kind": "致辞",
+        "subtitle": "2024 上海国际轴承峰会致辞",
+    }
+    assert result["speaker"] == {"id": seed.speaker_id, "name": "周宇", "position": "理事长"}
+    assert result["organization"] == {"id": seed.organization_id, "name": "中国轴承工业协会"}
+    assert result["event"] == {"id": seed.event_id, "name": "2024 上海国际轴承峰会"}
+    # The ids are the ones the speeches API filters by.
+    listed = client.get("/api/v1/speeches", {"speaker": result["speaker"]["id"]}).json()
+    assert [r["id"] for r in listed["results"]] == [seed.pk]
+
+
+def test_api_links_the_next_and_previous_pages(client, settings, seed):
+    settings.ARCHIVE_PAGE_SIZE = 1
+    others = [
+        make_speech(title=f"轴承第{n}篇", paragraphs=[f"轴承产业第{n}段。"]) for n in range(2)
+    ]
+    drain()
+    first = client.get(reverse("search:api"), {"q": "轴承", "sort": "date"}).json()
+    assert first["count"] == 3 and first["previous"] is None
+    assert first["next"] == "http://testserver/api/v1/search?q=%E8%BD%B4%E6%89%BF&sort=date&page=2"
+    seen = [first["results"][0]["id"]]
+    data = first
+    while data["next"]:
+        data = client.get(data["next"]).json()
+        seen.append(data["results"][0]["id"])
+    assert sorted(seen) == sorted([seed.pk, *(o.pk for o in others)])
+    assert data["page"] == 3 and data["previous"].endswith("sort=date&page=2")
+
+
 def test_opensearch(client):
     response = client.get(reverse("search:opensearch"))
     assert response["Content-Type"].startswith("application/opensearchdescription+xml")

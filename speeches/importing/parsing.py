@@ -71,6 +71,12 @@ KIND_WORDS = (
     ("演讲", SpeechKind.SPEECH),
     ("发言", SpeechKind.SPEECH),
 )
+TITLE_NOTE = re.compile(r"[（(]([^（()）]*)[）)]$")
+DASH_SPLIT = re.compile(r"——|—|－－|--")
+NUMBER = "[一二三四五六七八九十百零〇两\\d]+"
+# 第十四届全国人民代表大会第一次会议, 中国共产党第二十次全国代表大会, 第三次全体会议.
+SESSION = re.compile(rf"第{NUMBER}次(?:全体)?会议$")
+ORDINAL = re.compile(rf"第{NUMBER}[届次]")
 OCCASION = re.compile(r"在(?P<event>.+?)上(?:的(?:" + "|".join(w for w, _ in KIND_WORDS) + "))?$")
 # A plain-layout line shorter than this that ends without punctuation is a
 # heading or title of its own, not the first half of a broken sentence.
@@ -286,18 +292,37 @@ def _fill_derived(meta):
 
 
 def describe_event(name):
-    """(series, year, city) of an event named like "2024 上海国际轴承峰会"."""
+    """(series, year, city) of an event: "2024 上海国际轴承峰会" is the 2024 meeting of the series
+    上海国际轴承峰会 in 上海; "第十四届全国人民代表大会第一次会议" a session of the series
+    全国人民代表大会 (its year comes from the address's date)."""
     year = re.match(r"(\d{4})\s*年?\s*", name)
     if not year:
-        return "", None, ""
+        return _series_of_numbered(name), None, ""
     series = name[year.end() :]
     city = next((c for c in KNOWN_CITIES if series.startswith(c)), "")
-    return series, int(year[1]), city
+    return _series_of_numbered(series) or series, int(year[1]), city
+
+
+def _series_of_numbered(name):
+    """The name without its term and session numbers (第十四届 …第一次会议, 第九次), or "" when it
+    has none: the sessions of one body, told apart only by those numbers, are one series."""
+    series = SESSION.sub("", name)
+    series = ORDINAL.sub("", series).strip()
+    return series if series != name else ""
 
 
 def kind_from_title(title):
-    """工作报告, 致辞 … when the title ends with one, ignoring a closing note in brackets."""
-    return _kind_at_end(re.sub(r"[（(][^（()）]*[）)]$", "", title.strip()))[1]
+    """工作报告, 致辞 … when the title names one at its end, before a "——" subtitle, or in a
+    closing note in brackets (关于…的报告（1996年政府工作报告）): the most specific of those."""
+    title = title.strip()
+    note = TITLE_NOTE.search(title)
+    main = title[: note.start()] if note else title
+    places = (main, DASH_SPLIT.split(main)[0], note[1] if note else "")
+    kinds = [kind for _word, kind in map(_kind_at_end, (p.strip() for p in places)) if kind]
+    if SpeechKind.WORK_REPORT in kinds:
+        # 工作报告 is a kind of 报告: a title that says both is a work report.
+        return SpeechKind.WORK_REPORT.value
+    return kinds[0] if kinds else ""
 
 
 def _split_footer(body, meta):

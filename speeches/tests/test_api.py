@@ -1,3 +1,4 @@
+import datetime
 import json
 
 import pytest
@@ -18,9 +19,10 @@ def test_speech_detail_json(client, seed):
         "title": "发展新质生产力与轴承产业新机遇",
         "subtitle": "2024 上海国际轴承峰会致辞",
         "kind": "致辞",
-        "speaker": {"name": "周宇", "position": "理事长"},
-        "organization": {"name": "中国轴承工业协会"},
+        "speaker": {"id": seed.speaker_id, "name": "周宇", "position": "理事长"},
+        "organization": {"id": seed.organization_id, "name": "中国轴承工业协会"},
         "event": {
+            "id": seed.event_id,
             "name": "2024 上海国际轴承峰会",
             "series": "上海国际轴承峰会",
             "year": 2024,
@@ -58,3 +60,55 @@ def test_speech_list_json_paginates_published_only(client, settings, seed):
     assert second["next"] is None and second["previous"].endswith("page=1")
     titles = [r["title"] for r in first["results"] + second["results"]]
     assert sorted(titles) == sorted(["公开0", "公开1", "公开2", seed.title])
+
+
+def titles(client, query):
+    response = client.get(f"/api/v1/speeches?{query}")
+    assert response.status_code == 200, response.content
+    return [r["title"] for r in response.json()["results"]]
+
+
+def test_speech_list_json_takes_the_filters_of_the_list_page(client, seed):
+    make_speech(title="甲", speaker="周宇", date=datetime.date(2023, 5, 1), kind="讲话")
+    make_speech(title="乙", speaker="王五", date=datetime.date(2023, 6, 1), kind="报告")
+    make_speech(title="丙", speaker="周宇", date=datetime.date(2022, 1, 1), event="某会议")
+    speaker, event = seed.speaker_id, seed.event_id
+    assert titles(client, "") == [seed.title, "乙", "甲", "丙"]
+    assert titles(client, f"speaker={speaker}") == [seed.title, "甲", "丙"]
+    assert titles(client, f"speaker={speaker}&year=2023") == ["甲"]
+    assert titles(client, f"speaker={speaker}&sort=date") == ["丙", "甲", seed.title]
+    assert titles(client, "kind=报告") == ["乙"]
+    assert titles(client, f"event={event}") == [seed.title]
+    assert titles(client, f"organization={seed.organization_id}") == [seed.title]
+    # The ids a speech's JSON gives are the ones the filters take.
+    first = client.get(f"/api/v1/speeches?speaker={speaker}").json()["results"][0]
+    assert (first["speaker"]["id"], first["event"]["id"]) == (speaker, event)
+    assert first["organization"]["id"] == seed.organization_id
+
+
+def test_speech_list_json_pages_keep_the_filters(client, settings, seed):
+    settings.ARCHIVE_PAGE_SIZE = 1
+    make_speech(title="甲", speaker="周宇", date=datetime.date(2023, 5, 1))
+    make_speech(title="乙", speaker="王五", date=datetime.date(2023, 6, 1))
+    data = client.get(f"/api/v1/speeches?speaker={seed.speaker_id}&sort=date").json()
+    assert data["count"] == 2 and [r["title"] for r in data["results"]] == ["甲"]
+    assert data["next"] == (
+        f"http://testserver/api/v1/speeches?sort=date&speaker={seed.speaker_id}&page=2"
+    )
+    second = client.get(data["next"]).json()
+    assert [r["title"] for r in second["results"]] == [seed.title] and second["next"] is None
+    assert second["previous"].endswith(f"speaker={seed.speaker_id}&page=1")
+
+
+@pytest.mark.parametrize(
+    "query, names",
+    [
+        ("speaker=abc", "speaker"),
+        ("year=2024&kind=nonsense", "kind"),
+        ("event=-1&sort=random", "event、sort"),
+    ],
+)
+def test_speech_list_json_refuses_filters_it_cannot_read(client, seed, query, names):
+    response = client.get(f"/api/v1/speeches?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"无法识别的筛选条件：{names}。"}

@@ -101,6 +101,56 @@ def test_metadata_tsv_overrides_detection(folder, tmp_path):
     assert (speech.event.name, speech.event.year) == ("第一届全国人民代表大会第一次会议", 1954)
 
 
+KIND_TSV = (
+    "file\ttitle\tdate\toccasion\tdoc_type\tkind\n"
+    # The corpus's doc_type, for titles that do not say what they are.
+    "a.txt\t为提前实现全国农业发展纲要而奋斗（1960年）\t1960-04-06\t\tgovernment_work_report\t\n"
+    "b.txt\t全面开创社会主义现代化建设的新局面\t1982-09-01\t\tcpc_congress_report\t\n"
+    # A kind column wins over doc_type.
+    "c.txt\t开幕词\t2024\t\tgovernment_work_report\t致辞\n"
+    # No column says it: the title does, before a "——" subtitle or in a closing note.
+    "d.txt\t1978年政府工作报告——团结起来，为建设社会主义的现代化强国而奋斗\t1978\t\t\t\n"
+    "e.txt\t关于“九五”计划纲要的报告（1996年政府工作报告）\t1996\t\t\t\n"
+    "f.txt\t某文\t2024\t\tpoem\t\n"
+)
+
+
+def test_metadata_kind_comes_from_a_kind_or_doc_type_column_or_the_title(tmp_path):
+    for n, name in enumerate("abcdef"):
+        (tmp_path / f"{name}.txt").write_text(f"{GOOD}第{n}份。\n", encoding="utf-8")
+    (tmp_path / "index.tsv").write_text(KIND_TSV, encoding="utf-8")
+    out, error = run(tmp_path, "--metadata", tmp_path / "index.tsv")
+    kinds = dict(Speech.objects.values_list("source_files__original_name", "kind"))
+    assert kinds == {
+        "a.txt": "工作报告",
+        "b.txt": "报告",
+        "c.txt": "致辞",
+        "d.txt": "工作报告",
+        "e.txt": "工作报告",
+    }
+    # An unknown kind fails that file, with the kinds it could have said.
+    assert error is not None and "1 个文件导入失败" in str(error)
+    failed = next(line for line in out.splitlines() if line.startswith(f"{tmp_path / 'f.txt'}:"))
+    assert "失败：类型“poem”无法识别" in failed and "工作报告" in failed
+    assert "government_work_report" in failed
+
+
+def test_a_session_of_a_congress_is_an_event_of_its_series(folder, tmp_path):
+    tsv = tmp_path / "index.tsv"
+    tsv.write_text(
+        "file\ttitle\tdate\toccasion\n"
+        "a.txt\t2023年政府工作报告\t2023-03-05\t第十四届全国人民代表大会第一次会议\n"
+        "b.md\t党代会报告\t2022-10-16\t中国共产党第二十次全国代表大会\n",
+        encoding="utf-8",
+    )
+    run(folder, "--metadata", tsv)
+    events = {s.event.name: (s.event.series, s.event.year) for s in Speech.objects.all()}
+    assert events == {
+        "第十四届全国人民代表大会第一次会议": ("全国人民代表大会", 2023),
+        "中国共产党第二十次全国代表大会": ("中国共产党全国代表大会", 2022),
+    }
+
+
 def test_a_missing_path_is_an_error(tmp_path):
     with pytest.raises(CommandError, match="找不到"):
         call_command("import_transcripts", str(tmp_path / "nope.txt"), stdout=io.StringIO())

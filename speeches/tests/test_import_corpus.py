@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from speeches import services
+from speeches import selectors, services
 from speeches.importing.parsing import ZERO_WIDTH, parse_transcript
 from speeches.models import SourceFile
 
@@ -52,6 +52,14 @@ def imported(corpus_dir, django_db_setup, django_db_blocker, tmp_path_factory):
                 "speaker": source.speech.speaker.name,
                 "date": source.speech.date_iso,
                 "event": source.speech.event.name,
+                "kind": source.speech.kind,
+                "series": source.speech.event.series,
+                "neighbours": [
+                    s.pk if s else None
+                    for s in selectors.neighbours(
+                        speech_id=source.speech.pk, event_id=source.speech.event_id
+                    )
+                ],
                 "paragraphs": list(source.speech.paragraphs.values_list("text", flat=True)),
             }
             for source in SourceFile.objects.select_related("speech__speaker", "speech__event")
@@ -85,6 +93,29 @@ def test_titles_speakers_dates_and_occasions_come_from_the_metadata(imported, co
             row["date"],
             row["occasion"],
         ), name
+
+
+def test_kinds_follow_the_doc_type_column(imported, corpus_dir):
+    _, records, _ = imported
+    kinds = {"government_work_report": "工作报告", "cpc_congress_report": "报告"}
+    for name, row in read_index(corpus_dir / "speeches" / "index.tsv").items():
+        assert records[name]["kind"] == kinds[row["doc_type"]], name
+
+
+def test_sessions_and_congresses_are_series_read_in_date_order(imported, corpus_dir):
+    _, records, _ = imported
+    rows = read_index(corpus_dir / "speeches" / "index.tsv")
+    for doc_type, series in [
+        ("government_work_report", "全国人民代表大会"),
+        ("cpc_congress_report", "中国共产党全国代表大会"),
+    ]:
+        names = sorted((r["date"], n) for n, r in rows.items() if r["doc_type"] == doc_type)
+        chain = [records[n]["pk"] for _, n in names]
+        assert {records[n]["series"] for _, n in names} == {series}
+        # Each address's previous and next are the ones before and after it in time.
+        for i, (_, name) in enumerate(names):
+            expected = [chain[i - 1] if i else None, chain[i + 1] if i + 1 < len(chain) else None]
+            assert records[name]["neighbours"] == expected, name
 
 
 def test_no_empty_paragraphs_and_no_character_lost(imported, corpus_dir):

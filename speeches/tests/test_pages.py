@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from speeches import services
 from speeches.models import DatePrecision, Organization, SpeechStatus
 
 from .factories import make_speech
@@ -60,13 +61,112 @@ def test_speech_page_links_previous_and_next_of_the_same_event(client, seed):
     )
 
 
+def import_session(title, occasion, date):
+    """An address imported as the bulk import does, with the occasion and date its TSV gives."""
+    return services.import_transcript(
+        data=f"{title}\n\n各位代表：\n\n{title}的正文。\n".encode(),
+        filename=f"{date}.txt",
+        metadata={"title": title, "event": occasion, "date": date},
+        status=SpeechStatus.PUBLISHED,
+    ).speech
+
+
+@pytest.fixture
+def sessions(db):
+    """Three sessions of one congress, whose names sort by code point as 第一次, 第三次, 第二次,
+    and a party congress between two of them in the same year."""
+    return [
+        import_session("1988年政府工作报告", "第七届全国人民代表大会第一次会议", "1988-03-25"),
+        import_session("1989年政府工作报告", "第七届全国人民代表大会第二次会议", "1989-03-20"),
+        import_session("1990年政府工作报告", "第七届全国人民代表大会第三次会议", "1990-03-20"),
+        import_session(
+            "沿着有中国特色的社会主义道路前进", "中国共产党第十三次全国代表大会", "1987-10-25"
+        ),
+        import_session("1987年政府工作报告", "第六届全国人民代表大会第五次会议", "1987-03-25"),
+    ]
+
+
+def test_sessions_of_a_congress_link_across_the_series(client, sessions):
+    r1987, r1988, r1989, r1990 = sessions[4], sessions[0], sessions[1], sessions[2]
+    assert {s.event.series for s in (r1987, r1988, r1989, r1990)} == {"全国人民代表大会"}
+    assert sessions[3].event.series == "中国共产党全国代表大会"
+    page = text_of(client.get(f"/speeches/{r1989.pk}/"))
+    assert (
+        f'<a rel="prev" href="/speeches/{r1988.pk}/">← 1988年政府工作报告（第七届全国人民代表大会第一次会议）</a>'
+        in page
+    )
+    assert (
+        f'<a rel="next" href="/speeches/{r1990.pk}/">1990年政府工作报告（第七届全国人民代表大会第三次会议） →</a>'
+        in page
+    )
+    # From one term to the next, and never into another series.
+    page = text_of(client.get(f"/speeches/{r1988.pk}/"))
+    assert f'rel="prev" href="/speeches/{r1987.pk}/"' in page
+    assert "沿着有中国特色的社会主义道路前进" not in page
+
+
+def test_events_are_listed_by_date_and_grouped_by_series(client, sessions):
+    def order(page, names):
+        return sorted(names, key=page.index)
+
+    sessions_of_the_7th = [f"第七届全国人民代表大会第{n}次会议" for n in "一二三"]
+    events = text_of(client.get("/events/"))
+    assert order(events, sessions_of_the_7th) == sessions_of_the_7th[::-1]
+    # In 1987 the party congress (October) came after the session of March.
+    in_1987 = ["中国共产党第十三次全国代表大会", "第六届全国人民代表大会第五次会议"]
+    assert order(events, in_1987) == in_1987
+    assert (
+        '<a href="/events/?series=%E5%85%A8%E5%9B%BD%E4%BA%BA%E6%B0%91%E4%BB%A3%E8%A1%A8%E5%A4%A7%E4%BC%9A">全国人民代表大会</a> <span class="count">4</span>'
+        in events
+    )
+    choices = text_of(client.get("/speeches/"))
+    assert order(choices, sessions_of_the_7th) == sessions_of_the_7th[::-1]
+    series = client.get("/events/", {"series": "全国人民代表大会"})
+    page = text_of(series)
+    assert "<h1>全国人民代表大会</h1>" in page and "中国共产党第十三次全国代表大会" not in page
+    assert order(page, sessions_of_the_7th) == sessions_of_the_7th[::-1]
+    assert client.get("/events/", {"series": "没有的系列"}).status_code == 404
+
+
+def test_an_event_page_links_its_series_and_the_sessions_around_it(client, sessions):
+    second = sessions[1].event
+    page = text_of(client.get(second.get_absolute_url()))
+    assert '<dd><a href="/events/?series=' in page and ">全国人民代表大会</a></dd>" in page
+    assert (
+        f'<a href="{sessions[0].event.get_absolute_url()}">← 第七届全国人民代表大会第一次会议</a>'
+        in page
+    )
+    assert (
+        f'<a href="{sessions[2].event.get_absolute_url()}">第七届全国人民代表大会第三次会议 →</a>'
+        in page
+    )
+
+
 def test_unknown_ids_and_drafts_are_real_404_pages(client, seed):
     draft = make_speech(title="未发布的草稿", status=SpeechStatus.DRAFT)
-    for url in [f"/speeches/{draft.pk}/", "/speeches/999999/", "/events/999/", "/years/1800/"]:
+    for url in [f"/speeches/{draft.pk}/", "/speeches/999999/", "/events/999/", "/years/0/"]:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "未找到页面" in response.content.decode()
         assert "未发布的草稿" not in response.content.decode()
+
+
+def test_a_year_without_addresses_says_so_and_links_the_nearest_years(client, seed):
+    make_speech(title="一九六四年的讲话", date=datetime.date(1964, 12, 21))
+    make_speech(title="一九六九年的讲话", date=datetime.date(1969, 4, 1))
+    make_speech(title="一九六六年的草稿", date=datetime.date(1966, 5, 1), status=SpeechStatus.DRAFT)
+    response = client.get("/years/1966/")
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "1966年没有收录讲稿。" in page and "一九六六年的草稿" not in page
+    assert 'href="/years/1964/">1964年</a>、<a href="/years/1969/">1969年</a>' in page
+    # A year with addresses links its neighbours too.
+    assert '<a href="/years/1964/">← 1964年</a>' in text_of(client.get("/years/1969/"))
+    # Outside the archive's years the page is not one of the archive's, but still shows the way.
+    for url, nearest in [("/years/1800/", "/years/1964/"), ("/years/2100/", "/years/2024/")]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert f'href="{nearest}"' in text_of(response) and "没有收录讲稿" in text_of(response)
 
 
 def test_people_events_and_organizations_named_only_by_drafts_are_not_public(client, seed):

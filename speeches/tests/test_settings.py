@@ -4,8 +4,13 @@ and keep the security middleware and shared throttle counters of every environme
 import json
 import os
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -116,3 +121,86 @@ def test_dev_has_the_same_headers(tmp_path):
     assert seen["status"] == 200
     assert "script-src 'self';" in seen["headers"]["Content-Security-Policy"]
     assert seen["headers"]["Permissions-Policy"].startswith("accelerometer=()")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url):
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with direct.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def runserver(tmp_path):
+    """`manage.py runserver` with the development settings, as `make run` starts it."""
+    servers = []
+
+    def start(**env):
+        port = free_port()
+        env = {"ARCHIVE_DATA_DIR": str(tmp_path), **env}
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARCHIVE_"))}
+            | env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):  # until it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return base
+            except OSError:
+                assert server.poll() is None, "runserver exited"
+                time.sleep(0.1)
+        pytest.fail("runserver never listened")
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_make_run_serves_the_archive_s_own_404_and_its_static_files(runserver):
+    base = runserver()
+    status, page = get(f"{base}/no-such-page/")
+    assert status == 404
+    assert "未找到页面" in page and "URLconf" not in page
+    status, css = get(f"{base}/static/css/site.css")
+    assert status == 200 and css
+
+
+def test_the_debug_page_is_there_for_developers_who_ask(runserver):
+    status, page = get(f"{runserver(DJANGO_DEBUG='1')}/no-such-page/")
+    assert status == 404
+    assert "Using the URLconf defined in" in page
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ([], "DJANGO_DEBUG=0 .venv/bin/python manage.py runserver 127.0.0.1:8000"),
+        (["DEBUG=1"], "DJANGO_DEBUG=1 .venv/bin/python manage.py runserver 127.0.0.1:8000"),
+        (["HOST=0.0.0.0:8080"], "DJANGO_DEBUG=0 .venv/bin/python manage.py runserver 0.0.0.0:8080"),
+    ],
+)
+def test_make_run_passes_debug_and_host(args, expected):
+    make = shutil.which("make")
+    if not make:
+        pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HOST")}
+    result = subprocess.run(
+        [make, "-n", "run", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout

@@ -99,6 +99,37 @@ def test_a_new_neighbour_in_the_event_shows_on_the_page_before_it(stored):
     assert 'rel="next"' in page and "第二篇" in page
 
 
+def test_an_event_joining_a_series_shows_on_its_new_neighbours_pages(stored):
+    import datetime
+
+    first = make_speech(
+        title="第一次会议的报告", event="甲会第一次会议", date=datetime.date(2024, 1, 1)
+    )
+    second = make_speech(
+        title="第二次会议的报告", event="甲会第二次会议", date=datetime.date(2025, 1, 1)
+    )
+    first.event.series = "甲会"
+    first.event.save()
+    with stored():
+        services.touch(speech=first)
+    assert "第二次会议的报告" not in html(first)
+    mark_stored(first, "NO-NEIGHBOUR")
+    with stored():
+        second.event.series = "甲会"
+        second.event.save()
+    page = html(first)
+    assert "NO-NEIGHBOUR" not in page
+    assert (
+        f'<a rel="next" href="/speeches/{second.pk}/">第二次会议的报告（甲会第二次会议） →' in page
+    )
+    # And leaving the series takes the link away again.
+    mark_stored(first, "STILL-LINKED")
+    with stored():
+        second.event.series = ""
+        second.event.save()
+    assert "STILL-LINKED" not in html(first) and "第二次会议的报告" not in html(first)
+
+
 def test_unpublished_and_deleted_addresses_are_never_served(stored):
     speech = make_speech()
     with stored():

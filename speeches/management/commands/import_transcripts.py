@@ -10,7 +10,14 @@ from speeches.importing.errors import TranscriptImportError
 from speeches.models import SpeechStatus
 from speeches.services import import_transcript
 
-METADATA_COLUMNS = {"title": "title", "speaker": "speaker", "date": "date", "occasion": "event"}
+# Each field and the columns it may come from, the first non-empty one winning.
+METADATA_COLUMNS = {
+    "title": ("title",),
+    "speaker": ("speaker",),
+    "date": ("date",),
+    "event": ("occasion",),
+    "kind": ("kind", "doc_type"),
+}
 
 
 class Command(BaseCommand):
@@ -23,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--metadata",
             metavar="FILE.tsv",
-            help=_("含 file、title、speaker、date、occasion 列的 TSV"),
+            help=_("含 file、title、speaker、date、occasion、kind（或 doc_type）列的 TSV"),
         )
 
     def handle(self, *args, paths, publish, dry_run, metadata, **options):
@@ -93,7 +100,12 @@ def read_metadata(name):
         raise CommandError(_("无法读取元数据文件：%(error)s") % {"error": error}) from error
     if not rows or "file" not in rows[0]:
         raise CommandError(_("元数据文件需要 file 列。"))
+    return {row["file"]: _fields(row) for row in rows}
+
+
+def _fields(row):
+    """A row's values by field; None where the TSV gives nothing, so detection fills it."""
     return {
-        row["file"]: {field: row.get(column) or None for column, field in METADATA_COLUMNS.items()}
-        for row in rows
+        field: next((row[c] for c in columns if row.get(c)), None)
+        for field, columns in METADATA_COLUMNS.items()
     }
