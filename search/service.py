@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from haystack import connections
 
 from config.security import max_pages
-from speeches import pages, selectors
+from speeches import cards, pages, selectors
 from speeches.models import Event, Organization, Person, SpeechKind
 
 from .documents import searchable_names
@@ -245,7 +245,7 @@ def _hits(searcher, docnums, scores, parsed):
     ids = [int(searcher.stored_fields(d)["django_id"]) for d in docnums]
     # Cards' heads as stored with their pages; rendered live under DEBUG, as pages are.
     release = None if settings.DEBUG else pages.release()
-    speeches = selectors.published_cards(ids=ids, language=get_language(), release=release)
+    speeches = cards.published_cards(ids=ids, language=get_language(), release=release)
     pieces = parsed.highlight_pieces
     choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
     texts = _chosen_texts(choices)
