@@ -21,7 +21,8 @@ from .importing.selectors import (
     find_person,
     read_original,
 )
-from .models import SpeechKind, SpeechStatus
+from .importing.similarity import SAME_ADDRESS
+from .models import Speech, SpeechKind, SpeechStatus
 
 PASTED_NAME = "粘贴文本.txt"
 WIDE = forms.TextInput(attrs={"size": 60})
@@ -69,14 +70,39 @@ class UploadForm(forms.Form):
         return self.cleaned_data["text"].encode("utf-8"), PASTED_NAME
 
 
-class ReviewForm(forms.Form):
-    """The detected record, for staff to correct before it is saved."""
+class BodyForm(forms.Form):
+    """The upload and its (corrected) body: all that replacing a kept address's text needs."""
 
     sha256 = forms.CharField(widget=forms.HiddenInput)
     filename = forms.CharField(widget=forms.HiddenInput)
+    body = forms.CharField(
+        label=_("正文"),
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100}),
+        help_text=_("段落之间空一行。"),
+    )
+
+    def clean_body(self):
+        paragraphs = services.split_paragraphs(self.cleaned_data["body"])
+        if not paragraphs:
+            raise forms.ValidationError(_("正文不能为空。"))
+        return paragraphs
+
+
+class ReplaceForm(BodyForm):
+    replace = forms.ModelChoiceField(queryset=Speech.objects.all(), widget=forms.HiddenInput)
+
+
+class ReviewForm(BodyForm):
+    """The detected record, for staff to correct before it is saved."""
+
     title = forms.CharField(label=_("标题"), max_length=300, widget=WIDE)
     subtitle = forms.CharField(label=_("副标题"), max_length=300, required=False, widget=WIDE)
-    kind = forms.ChoiceField(label=_("类型"), choices=SpeechKind.choices)
+    # No kind is preset: the source rarely names one, and a guess would be saved unnoticed.
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[("", _("（请选择）")), *SpeechKind.choices],
+        error_messages={"required": _("原文没有写明类型，请选择一个。")},
+    )
     column = forms.CharField(label=_("出处栏目"), max_length=200, required=False)
     speaker = forms.CharField(label=_("讲者"), max_length=100, required=False)
     position = forms.CharField(label=_("时任职务"), max_length=200, required=False)
@@ -85,11 +111,13 @@ class ReviewForm(forms.Form):
     date = forms.CharField(
         label=_("日期"), required=False, help_text=_("写成 2024-11-20、2024-11 或 2024")
     )
-    body = forms.CharField(
-        label=_("正文"),
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100}),
-        help_text=_("段落之间空一行。"),
+    save_anyway = forms.BooleanField(
+        label=_("仍然另存为新讲稿"),
+        required=False,
+        help_text=_("已核对：这是另一篇讲稿，不是上面那篇的又一份文本。"),
     )
+    # The body last, as the fields appear in the form.
+    field_order = [*TEXT_FIELDS, "date", "body"]
 
     def clean_date(self):
         try:
@@ -98,11 +126,9 @@ class ReviewForm(forms.Form):
             raise forms.ValidationError(str(error)) from error
         return self.cleaned_data["date"]
 
-    def clean_body(self):
-        paragraphs = services.split_paragraphs(self.cleaned_data["body"])
-        if not paragraphs:
-            raise forms.ValidationError(_("正文不能为空。"))
-        return paragraphs
+    def record_fields(self):
+        """The fields shown as the record's rows; the confirmation has its own place."""
+        return [field for field in self.visible_fields() if field.name != "save_anyway"]
 
     def metadata(self):
         data = self.cleaned_data
@@ -119,6 +145,8 @@ def initial_review(result, *, filename):
         "sha256": result.sha256,
         "filename": filename,
         **{name: fields[name] or "" for name in TEXT_FIELDS},
+        # What the source says, not the import's fallback: staff choose when it says nothing.
+        "kind": result.parsed.kind,
         "date": _date_text(fields["date"], fields["date_precision"]),
         "body": "\n\n".join(fields["paragraphs"]),
     }
@@ -196,12 +224,14 @@ class ImportViews:
         if request.method == "POST" and form.is_valid():
             data, filename = form.original()
             try:
-                result = services.preview_import(data=data, filename=filename)
+                result = services.preview_import(
+                    data=data, filename=filename, uploaded_by=request.user
+                )
             except TranscriptImportError as error:
                 form.add_error(None, str(error))
             else:
                 if result.duplicate_of:
-                    return self.to_duplicate(request, result.duplicate_of)
+                    return self.to_duplicate(request, result)
                 return self.review(
                     request, result, ReviewForm(initial=initial_review(result, filename=filename))
                 )
@@ -213,6 +243,8 @@ class ImportViews:
         self.check(request)
         if request.method != "POST":
             return redirect("admin:speeches_speech_import")
+        if "replace" in request.POST:
+            return self.replace(request)
         form = ReviewForm(request.POST)
         data = read_original(sha256=form.data.get("sha256", ""))
         if form.is_valid() and data is None:
@@ -227,14 +259,44 @@ class ImportViews:
                 uploaded_by=request.user,
                 metadata=form.metadata(),
                 status=status,
+                allow_same_address=form.cleaned_data["save_anyway"],
             )
         except TranscriptImportError as error:
             form.add_error(None, str(error))
             return self.review_again(request, form)
         if result.duplicate_of:
-            return self.to_duplicate(request, result.duplicate_of)
+            return self.to_duplicate(request, result)
         messages.success(request, _("已保存讲稿《%(title)s》。") % {"title": result.speech.title})
         return redirect("admin:speeches_speech_change", result.speech.pk)
+
+    def replace(self, request):
+        """The upload's body becomes a kept address's; the address keeps everything else."""
+        form = ReplaceForm(request.POST)
+        data = read_original(sha256=form.data.get("sha256", ""))
+        valid = form.is_valid()
+        if valid and not self.admin.has_change_permission(request, form.cleaned_data["replace"]):
+            raise PermissionDenied
+        try:
+            if data is None:
+                raise TranscriptImportError(_("找不到上传的原始文件，请重新上传。"))
+            if not valid:
+                raise TranscriptImportError(" ".join(sum(form.errors.values(), [])))
+            speech = services.replace_text(
+                speech=form.cleaned_data["replace"],
+                data=data,
+                filename=form.cleaned_data["filename"],
+                paragraphs=form.cleaned_data["body"],
+                uploaded_by=request.user,
+            )
+        except TranscriptImportError as error:
+            review = ReviewForm(request.POST)
+            review.full_clean()
+            review.add_error(None, str(error))
+            return self.review_again(request, review)
+        messages.success(
+            request, _("已用上传的文本替换讲稿《%(title)s》的正文。") % {"title": speech.title}
+        )
+        return redirect("admin:speeches_speech_change", speech.pk)
 
     def review(self, request, result, form):
         return TemplateResponse(
@@ -247,9 +309,10 @@ class ImportViews:
                 rows=detection_rows(result),
                 matches=matches(result.fields),
                 near_duplicates=[
-                    {"speech": s, "percent": round(score * 100)}
+                    {"speech": s, "percent": round(score * 100), "same": score >= SAME_ADDRESS}
                     for s, score in result.near_duplicates
                 ],
+                same_address=any(score >= SAME_ADDRESS for _s, score in result.near_duplicates),
                 paragraphs=[
                     {"text": text, "is_heading": i in result.fields["headings"]}
                     for i, text in enumerate(result.fields["paragraphs"])
@@ -270,8 +333,15 @@ class ImportViews:
             return redirect("admin:speeches_speech_import")
         return self.review(request, result, form)
 
-    def to_duplicate(self, request, speech):
-        messages.warning(
-            request, _("同样的文件已经导入过，对应讲稿《%(title)s》。") % {"title": speech.title}
-        )
+    def to_duplicate(self, request, result):
+        speech = result.duplicate_of
+        if result.duplicate_by == "bytes":
+            message = _("同样的文件已经导入过，对应讲稿《%(title)s》。")
+        elif result.source_file:
+            message = _(
+                "正文与已有讲稿《%(title)s》完全相同，没有新建记录；此文件已存为它的原始文件。"
+            )
+        else:
+            message = _("正文与已有讲稿《%(title)s》完全相同，没有新建记录。")
+        messages.warning(request, message % {"title": speech.title})
         return redirect("admin:speeches_speech_change", speech.pk)

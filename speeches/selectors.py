@@ -1,4 +1,5 @@
-"""Reads for the public pages. Everything here sees published addresses only."""
+"""Reads for the public pages. Everything here sees published addresses only, but for
+get_speech_for_staff, which staff's previews of drafts use."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -72,6 +73,11 @@ def published_speeches():
 def get_published_speech(*, pk):
     """The address, or 404 for unknown ids and drafts alike."""
     return get_object_or_404(published_speeches(), pk=pk)
+
+
+def get_speech_for_staff(*, pk):
+    """The address, drafts included, or 404: only for staff who may view speeches."""
+    return get_object_or_404(Speech.objects.with_related(), pk=pk)
 
 
 @dataclass(frozen=True)

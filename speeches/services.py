@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 
 from . import pages
 from .importing.decoding import clean_filename, decode_upload
-from .importing.errors import TranscriptImportError
+from .importing.errors import NearDuplicateError, TranscriptImportError
 from .importing.parsing import (
     ParsedTranscript,
     describe_event,
@@ -26,9 +26,11 @@ from .importing.selectors import (
     find_near_duplicates,
     find_organization,
     find_person,
+    find_same_text,
     find_source_file,
     original_path,
 )
+from .importing.similarity import SAME_ADDRESS
 from .models import (
     Event,
     Organization,
@@ -125,6 +127,8 @@ class ImportResult:
     speech: Speech | None = None
     source_file: SourceFile | None = None
     duplicate_of: Speech | None = None
+    # "bytes" when the very file was imported before, "text" when its body is an address's.
+    duplicate_by: str = ""
 
     @property
     def created(self):
@@ -139,12 +143,15 @@ def import_transcript(
     metadata=None,
     status=SpeechStatus.DRAFT,
     dry_run=False,
+    allow_same_address=True,
 ):
     """Turn one uploaded file into a speech, all or nothing.
 
     `metadata` overrides what the parser detected (keys as in ImportResult.fields,
     plus "paragraphs" and "headings" for a body corrected by staff). Identical
-    bytes are never imported twice: the result names the existing speech.
+    bytes are never imported twice: the result names the existing speech. Without
+    `allow_same_address`, a text at least SAME_ADDRESS similar to a kept address is
+    refused with NearDuplicateError, naming it.
     """
     filename = clean_filename(filename)
     digest = hashlib.sha256(data).hexdigest()
@@ -158,6 +165,7 @@ def import_transcript(
             near_duplicates=[],
             source_file=known,
             duplicate_of=known.speech,
+            duplicate_by="bytes",
         )
     decoded = decode_upload(data=data, filename=filename)
     parsed = parse_transcript(decoded.text)
@@ -172,6 +180,8 @@ def import_transcript(
     )
     if dry_run:
         return result
+    if not allow_same_address:
+        _refuse_same_address(result.near_duplicates)
     stored_path = store_original(data=data, sha256=digest)
     try:
         with transaction.atomic():
@@ -192,7 +202,22 @@ def import_transcript(
         if not (known and known.speech_id):
             raise
         result.speech, result.source_file, result.duplicate_of = None, known, known.speech
+        result.duplicate_by = "bytes"
     return result
+
+
+def _refuse_same_address(near_duplicates):
+    same = [(speech, score) for speech, score in near_duplicates if score >= SAME_ADDRESS]
+    if same:
+        raise NearDuplicateError(
+            gettext("正文与已有讲稿%(which)s几乎相同，没有保存。")
+            % {
+                "which": "、".join(
+                    f"《{speech.title}》（#{speech.pk}，{round(score * 100)}%）"
+                    for speech, score in same
+                )
+            }
+        )
 
 
 def merge_fields(*, parsed, metadata, filename):
@@ -283,12 +308,73 @@ def parse_kind(value):
     return kind.value
 
 
-def preview_import(*, data, filename):
-    """A dry run that also keeps the bytes, so staff can save after correcting the preview."""
+def preview_import(*, data, filename, uploaded_by=None):
+    """A dry run that also keeps the bytes, so staff can save after correcting the preview.
+
+    A body that is exactly a kept address's is that address again, as identical bytes are;
+    an address without an original yet (the seed fixture's) gets this upload as its original.
+    """
     result = import_transcript(data=data, filename=filename, dry_run=True)
-    if not result.duplicate_of:
+    if result.duplicate_of:
+        return result
+    same = find_same_text(paragraphs=result.fields["paragraphs"])
+    if same is None:
         store_original(data=data, sha256=result.sha256)
+        return result
+    result.duplicate_of, result.duplicate_by = same, "text"
+    if not same.source_files.exists():
+        result.source_file = _keep_original(
+            speech=same,
+            data=data,
+            filename=clean_filename(filename),
+            encoding=result.encoding,
+            uploaded_by=uploaded_by,
+        )
     return result
+
+
+def replace_text(*, speech, data, filename, paragraphs, uploaded_by=None):
+    """Make an upload's `paragraphs` the body of an address already kept.
+
+    The address keeps its id, URL and fields; the upload's bytes become one more of its
+    originals, its earlier ones stay.
+    """
+    filename = clean_filename(filename)
+    known = find_source_file(sha256=hashlib.sha256(data).hexdigest())
+    if known and known.speech_id and known.speech_id != speech.pk:
+        raise TranscriptImportError(
+            gettext("这个文件是讲稿《%(title)s》的原始文件，不能用来替换别的讲稿。")
+            % {"title": known.speech.title}
+        )
+    encoding = decode_upload(data=data, filename=filename).encoding
+    texts = [p.strip() for p in paragraphs if p.strip()]
+    if not texts:
+        raise TranscriptImportError(gettext("正文为空：没有可保存的段落。"))
+    with transaction.atomic():
+        replace_paragraphs(speech=speech, texts=texts, headings=find_headings(texts))
+        if not (known and known.speech_id):
+            _keep_original(
+                speech=speech,
+                data=data,
+                filename=filename,
+                encoding=encoding,
+                uploaded_by=uploaded_by,
+            )
+    return speech
+
+
+def _keep_original(*, speech, data, filename, encoding, uploaded_by):
+    digest = hashlib.sha256(data).hexdigest()
+    return _record_source(
+        known=find_source_file(sha256=digest),
+        speech=speech,
+        sha256=digest,
+        original_name=filename,
+        size=len(data),
+        encoding=encoding,
+        stored_path=store_original(data=data, sha256=digest),
+        uploaded_by=uploaded_by,
+    )
 
 
 def store_original(*, data, sha256):

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from config.security import BoundedPaginator
@@ -88,6 +89,8 @@ def speech_list(request):
 
 @require_safe
 def speech_detail(request, pk):
+    if sees_drafts(request.user):
+        return _staff_speech_detail(request, pk)
     # With DEBUG (runserver), templates change under a running process: always render.
     if not (request.user.is_authenticated or settings.DEBUG):
         stored = selectors.stored_page(
@@ -96,6 +99,19 @@ def speech_detail(request, pk):
         if stored is not None:
             return HttpResponse(pages.serve(stored, request))
     return _rendered_speech_detail(request, pk)
+
+
+def sees_drafts(user):
+    """Staff who may view speeches in the admin see their drafts on the site too."""
+    return user.is_staff and user.has_perm("speeches.view_speech")
+
+
+@never_cache
+def _staff_speech_detail(request, pk):
+    # Rendered live and never cached, here or by a browser or proxy: a draft's page must
+    # not outlive the staff's session, nor a stale page hide their last edit.
+    speech = selectors.get_speech_for_staff(pk=pk)
+    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
 
 
 @cached_for_readers()

@@ -271,7 +271,9 @@ class Page(HTMLParser):
         return next(dict(fields) for fields in self.forms if having in fields)
 
     def save_fields(self):
-        return {**self.form(having="sha256"), "_publish": "1"}
+        # The source names no kind; a reviewer picks one, as the form asks.
+        fields = self.form(having="sha256")
+        return {**fields, "kind": fields.get("kind") or "报告", "_publish": "1"}
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)

@@ -182,6 +182,9 @@ def _split_header(lines, meta):
         i = 1
     titles = []
     while i < len(lines) and len(titles) < 3 and _is_title(lines[i].field_text):
+        # A byline right under the title looks like one more title line; it is not.
+        if titles and _is_byline(lines[i].field_text):
+            break
         titles.append(lines[i].field_text)
         i += 1
     if titles:
@@ -216,6 +219,12 @@ def _is_title(text):
         and not DATE_LINE.fullmatch(text)
         and text not in SALUTATIONS
     )
+
+
+def _is_byline(text):
+    """A "机构职务  姓名" line; one ending in a kind word (…理事长工作报告) is a title's."""
+    byline = BYLINE.fullmatch(text)
+    return bool(byline and byline["name"] and not _kind_at_end(text)[1])
 
 
 def _read_header_line(text, meta, *, after_title):

@@ -1,5 +1,6 @@
 """Reads the import needs: existing people, organizations and events, and near-duplicates."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from django.db.models import Q
 from ..models import Event, Organization, Paragraph, Person, SourceFile, Speech
 from .similarity import NEAR_DUPLICATE, fingerprint, similarity
 
-# (speech pk, updated_at) -> fingerprint; a speech is fingerprinted again only after it changes.
+# (speech pk, updated_at) -> (fingerprint, digest of the body); a speech is read again only
+# after it changes.
 _fingerprints = {}
 
 
@@ -59,22 +61,38 @@ def find_source_file(*, sha256):
 def find_near_duplicates(*, text, threshold=NEAR_DUPLICATE):
     """Published and draft speeches whose body overlaps `text`, as (speech, similarity), best first."""
     new = fingerprint(text)
-    current = dict(Speech.objects.values_list("pk", "updated_at"))
-    _refresh_fingerprints(current)
-    scores = {pk: similarity(new, _fingerprints[(pk, at)]) for pk, at in current.items()}
+    current = _current_bodies()
+    scores = {pk: similarity(new, print_) for pk, (print_, _digest) in current.items()}
     close = {pk: score for pk, score in scores.items() if score >= threshold}
     speeches = Speech.objects.with_related().in_bulk(list(close))
     return sorted(((speeches[pk], score) for pk, score in close.items()), key=lambda s: -s[1])
 
 
-def _refresh_fingerprints(current):
+def find_same_text(*, paragraphs):
+    """The oldest speech, draft or published, whose body is exactly `paragraphs`, or None."""
+    wanted = body_digest(paragraphs)
+    same = [pk for pk, (_print, digest) in _current_bodies().items() if digest == wanted]
+    return Speech.objects.with_related().filter(pk__in=same).order_by("pk").first()
+
+
+def body_digest(paragraphs):
+    return hashlib.sha256("\n\n".join(paragraphs).encode()).hexdigest()
+
+
+def _current_bodies():
+    """{pk: (fingerprint, digest)} of every speech as it is now."""
+    current = dict(Speech.objects.values_list("pk", "updated_at"))
     missing = [pk for pk, at in current.items() if (pk, at) not in _fingerprints]
     bodies = {pk: [] for pk in missing}
     rows = Paragraph.objects.filter(speech_id__in=missing).order_by("speech_id", "position")
     for speech_id, text in rows.values_list("speech_id", "text").iterator():
         bodies[speech_id].append(text)
     for pk in missing:
-        _fingerprints[(pk, current[pk])] = fingerprint("\n".join(bodies[pk]))
+        _fingerprints[(pk, current[pk])] = (
+            fingerprint("\n".join(bodies[pk])),
+            body_digest(bodies[pk]),
+        )
     live = set(current.items())
     for key in [key for key in _fingerprints if key not in live]:
         del _fingerprints[key]
+    return {pk: _fingerprints[(pk, at)] for pk, at in current.items()}

@@ -17,6 +17,8 @@ SAMPLE = 4
 MIN_FINGERPRINT = 8
 # Different years' reports share set phrases; copies of one address share far more.
 NEAR_DUPLICATE = 0.5
+# From here on a copy is taken to be the same address: staff must confirm a separate record.
+SAME_ADDRESS = 0.95
 
 
 @lru_cache(maxsize=1)

@@ -59,3 +59,9 @@ def review_data(response, **changes):
     """The preview's form as a reviewer would submit it, with `changes` typed in."""
     form = response.context["form"]
     return {**{name: form.initial.get(name, "") for name in form.fields}, **changes}
+
+
+def seed_copy(seed_path):
+    """The seed address as another source prints it: the same text but a shorter closing wish."""
+    text = seed_path.read_text(encoding="utf-8")
+    return text.replace("预祝 2024 上海国际轴承峰会圆满成功！", "预祝峰会圆满成功！").encode()

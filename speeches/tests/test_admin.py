@@ -1,3 +1,6 @@
+import datetime
+import re
+
 import pytest
 
 from speeches.models import Paragraph, Speech
@@ -66,15 +69,36 @@ def test_empty_body_is_refused_and_nothing_is_lost(boss, seed):
     assert seed.paragraphs.count() == 8
 
 
-def test_publish_and_unpublish_actions(boss, seed):
+def test_publish_and_unpublish_actions(boss, seed, client):
     boss.post("/admin/speeches/speech/", {"action": "unpublish", "_selected_action": [seed.pk]})
     assert Speech.objects.get(pk=seed.pk).status == "draft"
-    assert boss.get(f"/speeches/{seed.pk}/").status_code == 404
+    assert client.get(f"/speeches/{seed.pk}/").status_code == 404
+    assert "draft-notice" in boss.get(f"/speeches/{seed.pk}/").content.decode()
     boss.post("/admin/speeches/speech/", {"action": "publish", "_selected_action": [seed.pk]})
     assert Speech.objects.get(pk=seed.pk).status == "published"
+    assert client.get(f"/speeches/{seed.pk}/").status_code == 200
 
 
 def test_the_admin_is_titled_for_the_archive(boss):
     page = boss.get("/admin/").content.decode()
     assert "<title>讲稿、讲者与会议活动 | 讲稿库管理</title>" in page
     assert "Django" not in page.split("<body", 1)[1].split("</header>", 1)[0]
+
+
+def test_change_list_shows_dates_at_their_precision_and_the_speaker_in_one_column(boss, seed):
+    from speeches.models import DatePrecision
+
+    from .factories import make_speech
+
+    make_speech(title="月份讲稿", date=datetime.date(2023, 5, 1), precision=DatePrecision.MONTH)
+    page = boss.get("/admin/speeches/speech/").content.decode()
+    cells = dict(
+        re.findall(
+            r'<a href="/admin/speeches/speech/\d+/change/">([^<]+)</a></th>'
+            r'.*?<td class="field-date_shown[^"]*">([^<]+)</td>',
+            page,
+        )
+    )
+    assert cells == {"发展新质生产力与轴承产业新机遇": "2024年", "月份讲稿": "2023年5月"}
+    assert "2024年1月1日" not in page and "2023年5月1日" not in page
+    assert '<td class="field-byline">周宇（中国轴承工业协会理事长）</td>' in page

@@ -12,7 +12,9 @@ from django.conf import settings
 
 from speeches import services
 from speeches.importing.errors import TranscriptImportError
+from speeches.importing.parsing import parse_transcript
 from speeches.models import Event, Organization, Person, SourceFile, Speech, SpeechStatus
+from speeches.tests.factories import seed_copy
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "seed.json"
 pytestmark = pytest.mark.django_db
@@ -231,3 +233,60 @@ def test_untitled_text_takes_its_title_from_the_file_name():
     ).speech
     assert speech.title == "年会讲话"
     assert speech.kind == "讲话"
+
+
+def test_docx_with_a_byline_right_under_the_title():
+    document = docx.Document()
+    for line in (
+        "推动行业高质量发展",
+        "某某协会会长  张三",
+        "",
+        "2024年5月10日",
+        "各位代表：",
+        "今天召开年会。",
+    ):
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    speech = services.import_transcript(data=out.getvalue(), filename="byline.docx").speech
+    assert speech.title == "推动行业高质量发展"
+    assert (speech.organization.name, speech.position, speech.speaker.name) == (
+        "某某协会",
+        "会长",
+        "张三",
+    )
+    assert speech.date_iso == "2024-05-10"
+    assert list(speech.paragraphs.values_list("text", flat=True)) == [
+        "各位代表：",
+        "今天召开年会。",
+    ]
+
+
+def test_replacing_a_text_keeps_the_address_and_adds_the_original(seed, seed_path):
+    copy = seed_copy(seed_path)
+    paragraphs = parse_transcript(copy.decode()).paragraphs
+    speech = services.replace_text(
+        speech=seed, data=copy, filename="copy.txt", paragraphs=paragraphs
+    )
+    assert speech.pk == seed.pk and speech.title == seed.title
+    assert list(speech.paragraphs.values_list("text", flat=True)) == paragraphs
+    assert SourceFile.objects.get().speech == seed
+    # The same bytes again change nothing; another address cannot take them.
+    services.replace_text(speech=seed, data=copy, filename="copy.txt", paragraphs=paragraphs)
+    assert SourceFile.objects.count() == 1
+    other = services.import_transcript(
+        data="各位：\n\n另一篇。\n".encode(), filename="o.txt"
+    ).speech
+    with pytest.raises(TranscriptImportError, match="不能用来替换别的讲稿"):
+        services.replace_text(speech=other, data=copy, filename="c.txt", paragraphs=paragraphs)
+
+
+def test_a_same_address_copy_is_refused_unless_allowed(seed, seed_path):
+    with pytest.raises(TranscriptImportError, match="几乎相同，没有保存"):
+        services.import_transcript(
+            data=seed_copy(seed_path), filename="a.txt", allow_same_address=False
+        )
+    assert Speech.objects.count() == 1 and not SourceFile.objects.exists()
+    # The bulk command's default: saved, with the near-duplicate named.
+    result = services.import_transcript(data=seed_copy(seed_path), filename="a.txt")
+    assert result.created and [s for s, _ in result.near_duplicates] == [seed]

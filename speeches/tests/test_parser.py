@@ -164,6 +164,31 @@ def test_byline_with_position_and_name_on_separate_lines():
     assert parsed.event_name == "第十四届全国人民代表大会第一次会议"
 
 
+@pytest.mark.parametrize("gap", ["\n", "\n\n", "\n \n\n"])
+def test_byline_right_under_the_title_is_not_part_of_the_title(gap):
+    lines = [
+        "推动行业高质量发展",
+        "某某协会会长  张三",
+        "2024年5月10日",
+        "各位代表：",
+        "今天召开年会。",
+    ]
+    parsed = parse_transcript(gap.join(lines))
+    assert parsed.title == "推动行业高质量发展"
+    assert (parsed.organization, parsed.position, parsed.speaker) == ("某某协会", "会长", "张三")
+    assert (parsed.date, parsed.date_precision) == (datetime.date(2024, 5, 10), "day")
+    assert parsed.paragraphs == ["各位代表：", "今天召开年会。"]
+
+
+def test_a_title_line_ending_in_position_and_kind_stays_in_the_title():
+    text = (
+        "中国轴承工业协会\n第八届理事会理事长工作报告\n\n各位代表：\n\n现在我代表理事会作报告。\n"
+    )
+    parsed = parse_transcript(text)
+    assert parsed.title == "中国轴承工业协会 第八届理事会理事长工作报告"
+    assert (parsed.position, parsed.speaker, parsed.kind) == ("", "", "工作报告")
+
+
 @pytest.mark.parametrize(
     ("line", "date", "precision"),
     [

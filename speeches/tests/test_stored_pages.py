@@ -154,6 +154,33 @@ def test_drafts_get_no_stored_page(stored):
     assert not RenderedPage.objects.exists()
 
 
+def test_staff_preview_a_draft_live_and_uncached_while_readers_get_404(stored, editor):
+    speech = make_speech(title="尚未发布的讲话", status="draft")
+    staff = Client()
+    staff.force_login(editor)
+    response = staff.get(speech.get_absolute_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "<title>［草稿］尚未发布的讲话" in page and '<meta name="robots" content="noindex' in page
+    )
+    assert '<p class="notice draft-notice" role="status"><strong>草稿</strong>' in page
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    # Staff's visit stores and caches nothing that readers could be given.
+    assert not RenderedPage.objects.exists()
+    assert Client().get(speech.get_absolute_url()).status_code == 404
+    # Published, it has no draft mark, and staff still get it fresh.
+    with stored():
+        services.publish(speech=speech)
+    mark_stored(speech, "STORED-PAGE")
+    assert html(speech) == "STORED-PAGE"
+    fresh = staff.get(speech.get_absolute_url())
+    assert "draft-notice" not in fresh.content.decode() and "STORED-PAGE" not in (
+        fresh.content.decode()
+    )
+    assert "no-store" in fresh["Cache-Control"]
+
+
 def test_a_page_of_another_release_is_not_served(stored, seed):
     with stored():
         services.touch(speech=seed)

@@ -126,7 +126,7 @@ def test_admin_upload_keeps_the_original_by_digest_under_media_root(
 ):
     preview = boss.post(UPLOAD, **multipart(sent, TEXT))
     assert preview.status_code == 200, preview.content.decode()[:500]
-    saved = boss.post(SAVE, review_data(preview, _draft="1"))
+    saved = boss.post(SAVE, review_data(preview, kind="讲话", _draft="1"))
     assert saved.status_code == 302
     source = SourceFile.objects.get()
     assert source.original_name == recorded

@@ -112,6 +112,7 @@ def hostile(boss, search_index):
         organization=f"{IMG}协会",
         position=f"{SCRIPT}理事长",
         date="2024-05-01",
+        kind="讲话",
         _publish="1",
     )
     response = boss.post(reverse("admin:speeches_speech_import_save"), data, follow=True)
