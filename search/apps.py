@@ -7,6 +7,9 @@ class SearchConfig(AppConfig):
     verbose_name = _("检索")
 
     def ready(self):
-        from . import signals
+        from speeches import pages
+
+        from . import marking, signals
 
         signals.connect()
+        pages.marker = marking.mark_address

@@ -26,12 +26,13 @@ from .evaluation import (
 )
 from .query import parse
 from .search_indexes import searchable_names
-from .snippets import best_snippets, choose, snippets_of
+from .snippets import best_snippets, choose_and_count, count_in_paragraphs, snippets_of
 
 log = logging.getLogger(__name__)
 
 FACETS = ("year", "kind", "speaker", "organization", "event")
-SORTS = ("relevance", "date")
+# "date" is newest first (the name links and the API have used since the start).
+SORTS = ("relevance", "date", "oldest")
 # Exact-match clauses decide what matches; jieba tokens (BM25) mostly decide the order.
 GRAM_BOOST = 0.3
 # Only this many best BM25 matches get the "whole run intact" bonus: it reads their text,
@@ -75,6 +76,8 @@ class Hit:
     score: float
     snippets: list = field(default_factory=list)
     url: str = ""
+    # Places in the body where the query is marked (search.snippets.choose_and_count).
+    occurrences: int = 0
 
 
 @dataclass
@@ -221,9 +224,8 @@ def _run(searcher, parts, outcome, *, sort):
     matches = index.docs(matched)
     outcome.page = max(1, min(outcome.page, -(-len(matches) // outcome.page_size)))
     start, end = (outcome.page - 1) * outcome.page_size, outcome.page * outcome.page_size
-    if sort == "date":
-        dates = _columns_of(searcher)["date"][matches]
-        docs = matches[np.lexsort((matches, -dates))][max(start, 0) : end].tolist()
+    if sort in ("date", "oldest"):
+        docs = _by_date(searcher, matches, oldest=sort == "oldest")[max(start, 0) : end].tolist()
         page = np.sort(np.array(docs, dtype=np.int64))
         scores = dict(zip(page.tolist(), index.ranking(matched, rank, page).tolist(), strict=True))
         bonus = _intact_bonus(searcher, runs, docs, index=index)
@@ -239,6 +241,13 @@ def _run(searcher, parts, outcome, *, sort):
         docs = (head + ranked[RERANK:])[max(start, 0) : end]
     ids = [int(searcher.stored_fields(d)["django_id"]) for d in docs]
     return matches, docs, ids, [scores[d] + bonus.get(d, 0.0) for d in docs]
+
+
+def _by_date(searcher, matches, *, oldest):
+    """The matches newest (or oldest) first, undated ones last either way, then by docnum."""
+    dates = _columns_of(searcher)["date"][matches]  # 0: no date
+    key = np.where(dates == 0, np.iinfo(np.int64).max, dates) if oldest else -dates
+    return matches[np.lexsort((matches, key))]
 
 
 def _intact_bonus(searcher, runs, docnums, *, index=None):
@@ -348,7 +357,7 @@ def _hits(searcher, docnums, ids, scores, parsed):
     release = None if settings.DEBUG else pages.release()
     speeches = selectors.published_cards(ids=ids, language=get_language(), release=release)
     pieces = parsed.highlight_pieces
-    choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
+    choices, counts = _choices(searcher, docnums, ids, speeches, pieces) if pieces else ({}, {})
     texts = _chosen_texts(choices)
     hits = []
     for pk, score in zip(ids, scores, strict=True):
@@ -356,28 +365,39 @@ def _hits(searcher, docnums, ids, scores, parsed):
         if speech is None:
             continue  # unpublished or deleted since the last index write
         url = speech.get_absolute_url()
-        snippets = []
+        snippets, count = [], counts.get(pk)
         if pieces:
             snippets = None
             if choices.get(pk) is not None:
                 snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
             if snippets is None:  # the index is older than the text: read and cut it afresh
-                paragraphs = speech.paragraphs.values_list("position", "text")
+                paragraphs = list(speech.paragraphs.values_list("position", "text"))
                 snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
-        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
+                count = count_in_paragraphs(paragraphs, pieces)
+        score = round(float(score), 4)
+        hits.append(Hit(speech, score, snippets=snippets, url=url, occurrences=count or 0))
     return hits
 
 
 def _choices(searcher, docnums, ids, speeches, pieces):
-    """{speech id: the paragraphs chosen for snippets from the index, or None}."""
+    """({speech id: the paragraphs chosen for snippets from the index, or None},
+    {speech id: how many places of its body are marked (命中 N 处), or None})."""
     folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
-    choices = {}
+    choices, counts = {}, {}
     for docnum, pk in zip(docnums, ids, strict=True):
         speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
         if speech is not None and text is not None and lengths is not None:
             names = len(searchable_names(speech))
-            choices[pk] = choose(folded=text, lengths=lengths, names=names, pieces=pieces)
-    return choices
+            choices[pk], counts[pk] = choose_and_count(
+                folded=text, lengths=lengths, names=names, pieces=pieces
+            )
+    return choices, counts
+
+
+def facet_label(name, value):
+    """A facet value's label as the facets show it, also where no result has that value."""
+    searcher = backend().searcher()
+    return value if searcher is None else _labels_of(searcher, name).get(value, value)
 
 
 def _chosen_texts(choices):

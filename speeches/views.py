@@ -87,6 +87,9 @@ def speech_list(request):
 
 @require_safe
 def speech_detail(request, pk):
+    query = request.GET.get("hl", "")
+    if query:
+        return _marked_speech_detail(request, pk, query)
     # With DEBUG (runserver), templates change under a running process: always render.
     if not (request.user.is_authenticated or settings.DEBUG):
         stored = selectors.stored_page(
@@ -101,6 +104,13 @@ def speech_detail(request, pk):
 def _rendered_speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
     return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
+
+
+def _marked_speech_detail(request, pk, query):
+    """The address with `query` marked, for a reader coming from a search result: rendered for
+    each request, never stored or cached, since any text can be asked for."""
+    speech = selectors.get_published_speech(pk=pk)
+    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request), query=query))
 
 
 def _listing(request, template, obj, speeches, **extra):
