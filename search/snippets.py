@@ -23,8 +23,8 @@ from .search_indexes import SEPARATOR
 
 MAX_SNIPPETS = 3
 # A snippet is about two lines of a result (one card, one snippet shown at first).
-WINDOW = 120
-LEAD = 40
+WINDOW = 100
+LEAD = 30
 
 
 @dataclass(frozen=True)

@@ -190,18 +190,17 @@ def _snippets(hit, marked, more):
         f"§{s.paragraph:d}</a> {s.html}</li>"
         for s in hit.snippets
     ]
-    html = [f'<ul class="snippets">{items[0]}</ul>']
+    below = []
     if hit.occurrences:
         count = ngettext("命中 %(n)d 处", "命中 %(n)d 处", hit.occurrences) % {"n": hit.occurrences}
-        html.append(
-            f'<p class="hit-count"><a href="{escape(hit.url + marked)}#hl-1">{count}</a></p>'
-        )
+        below.append(f'<a class="hit-count" href="{escape(hit.url + marked)}#hl-1">{count}</a>')
     if len(items) > 1:
-        html.append(
+        below.append(
             f'<details class="more-snippets"><summary>{more % {"n": len(items) - 1}}</summary>'
             f'<ul class="snippets">{"".join(items[1:])}</ul></details>'
         )
-    return mark_safe("".join(html))
+    html = f'<ul class="snippets">{items[0]}</ul>'
+    return mark_safe(html + (f'<div class="hit-more">{"".join(below)}</div>' if below else ""))
 
 
 def _facet_options_html(name, options, link):
