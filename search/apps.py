@@ -9,10 +9,13 @@ class SearchConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from . import signals
+        from speeches import pages
+
+        from . import marking, signals
         from .engine import analysis
 
         signals.connect()
+        pages.marker = marking.mark_address
         analysis.configure(extra_words=settings.SEARCH_EXTRA_WORDS)
         if settings.SEARCH_WARM_UP:
             analysis.warm_up()

@@ -24,7 +24,7 @@ from .engine.collect import SORTS, collect, facet_counts
 from .engine.evaluation import Evaluation, as_docs
 from .engine.query import build_plan, parse
 from .engine.query.build import like_plan
-from .engine.snippets import best_snippets, choose, snippets_of
+from .engine.snippets import best_snippets, choose_and_count, count_in_paragraphs, snippets_of
 from .engine.store import FOLDED, WORDS, coded_column, document_texts
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ class Hit:
     score: float
     snippets: list = field(default_factory=list)
     url: str = ""
+    # Places in the body where the query is marked (engine.snippets.choose_and_count).
+    occurrences: int = 0
 
 
 @dataclass
@@ -247,7 +249,7 @@ def _hits(searcher, docnums, scores, parsed):
     release = None if settings.DEBUG else pages.release()
     speeches = cards.published_cards(ids=ids, language=get_language(), release=release)
     pieces = parsed.highlight_pieces
-    choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
+    choices, counts = _choices(searcher, docnums, ids, speeches, pieces) if pieces else ({}, {})
     texts = _chosen_texts(choices)
     hits = []
     for pk, score in zip(ids, scores, strict=True):
@@ -255,28 +257,39 @@ def _hits(searcher, docnums, scores, parsed):
         if speech is None:
             continue  # unpublished or deleted since the last index write
         url = speech.get_absolute_url()
-        snippets = []
+        snippets, count = [], counts.get(pk)
         if pieces:
             snippets = None
             if choices.get(pk) is not None:
                 snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
             if snippets is None:  # the index is older than the text: read and cut it afresh
-                paragraphs = speech.paragraphs.values_list("position", "text")
+                paragraphs = list(speech.paragraphs.values_list("position", "text"))
                 snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
-        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
+                count = count_in_paragraphs(paragraphs, pieces)
+        score = round(float(score), 4)
+        hits.append(Hit(speech, score, snippets=snippets, url=url, occurrences=count or 0))
     return hits
 
 
 def _choices(searcher, docnums, ids, speeches, pieces):
-    """{speech id: the paragraphs chosen for snippets from the index, or None}."""
+    """({speech id: the paragraphs chosen for snippets from the index, or None},
+    {speech id: how many places of its body are marked (命中 N 处), or None})."""
     folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
-    choices = {}
+    choices, counts = {}, {}
     for docnum, pk in zip(docnums, ids, strict=True):
         speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
         if speech is not None and text is not None and lengths is not None:
             names = len(searchable_names(speech))
-            choices[pk] = choose(folded=text, lengths=lengths, names=names, pieces=pieces)
-    return choices
+            choices[pk], counts[pk] = choose_and_count(
+                folded=text, lengths=lengths, names=names, pieces=pieces
+            )
+    return choices, counts
+
+
+def facet_label(name, value):
+    """A facet value's label as the facets show it, also where no result has that value."""
+    searcher = backend().searcher()
+    return value if searcher is None else _labels_of(searcher, name).get(value, value)
 
 
 def _chosen_texts(choices):

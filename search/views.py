@@ -73,11 +73,15 @@ def search_page(request):
     args = _request_args(request)
     outcome = service.search(**args)
     link = _Linker(request)
-    context = presenters.page_context(outcome, link=link)
+    context = presenters.page_context(
+        outcome,
+        link=link,
+        filters=args["filters"],
+        sort=args["sort"],
+        expanded=request.GET.get("more", ""),
+    )
     context |= {
         "page": BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page),
-        "sort": args["sort"],
-        "sort_links": {s: link(sort=s) for s in service.SORTS},
         "querystring": link()[1:],  # without the "?"
         "window": settings.ARCHIVE_MAX_RESULTS,
     }

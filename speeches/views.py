@@ -89,8 +89,11 @@ def speech_list(request):
 
 @require_safe
 def speech_detail(request, pk):
+    query = request.GET.get("hl", "")
     if sees_drafts(request.user):
-        return _staff_speech_detail(request, pk)
+        return _staff_speech_detail(request, pk, query)
+    if query:
+        return _marked_speech_detail(request, pk, query)
     # With DEBUG (runserver), templates change under a running process: always render.
     if not (request.user.is_authenticated or settings.DEBUG):
         stored = selectors.stored_page(
@@ -107,17 +110,25 @@ def sees_drafts(user):
 
 
 @never_cache
-def _staff_speech_detail(request, pk):
+def _staff_speech_detail(request, pk, query):
     # Rendered live and never cached, here or by a browser or proxy: a draft's page must
     # not outlive the staff's session, nor a stale page hide their last edit.
     speech = selectors.get_speech_for_staff(pk=pk)
-    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
+    origin = pages.origin_of(request)
+    return HttpResponse(pages.render(request, speech, origin=origin, query=query))
 
 
 @cached_for_readers()
 def _rendered_speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
     return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
+
+
+def _marked_speech_detail(request, pk, query):
+    """The address with `query` marked, for a reader coming from a search result: rendered for
+    each request, never stored or cached, since any text can be asked for."""
+    speech = selectors.get_published_speech(pk=pk)
+    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request), query=query))
 
 
 def _listing(request, template, obj, speeches, **extra):

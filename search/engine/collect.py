@@ -11,7 +11,8 @@ from .store import coded_column, dates
 # Only this many best BM25 matches get the "whole run intact" bonus: it reads their text,
 # far too slow at every match of a common word, and it matters on the first pages only.
 RERANK = 50
-SORTS = ("relevance", "date")
+# "date" is newest first (the name links and the API have used since the start).
+SORTS = ("relevance", "date", "oldest")
 
 
 @dataclass
@@ -28,9 +29,8 @@ def collect(searcher, plan, *, page, page_size, sort="relevance"):
     matches = evaluation.docs(plan.matched)
     page = max(1, min(page, -(-len(matches) // page_size)))
     start, end = (page - 1) * page_size, page * page_size
-    if sort == "date":
-        order = np.lexsort((matches, -dates(searcher)[matches]))
-        docs = matches[order][start:end].tolist()
+    if sort in ("date", "oldest"):
+        docs = _by_date(searcher, matches, oldest=sort == "oldest")[start:end].tolist()
         shown = np.sort(np.array(docs, dtype=np.int64))
         scores = dict(zip(shown.tolist(), evaluation.ranking(plan, shown).tolist(), strict=True))
         bonus = intact_bonus(searcher, plan.runs, docs, evaluation=evaluation)
@@ -45,6 +45,13 @@ def collect(searcher, plan, *, page, page_size, sort="relevance"):
         head = sorted(ranked[:RERANK], key=lambda d: -(scores[d] + bonus.get(d, 0.0)))
         docs = (head + ranked[RERANK:])[start:end]
     return Collected(matches, page, docs, [scores[d] + bonus.get(d, 0.0) for d in docs])
+
+
+def _by_date(searcher, matches, *, oldest):
+    """The matches newest (or oldest) first, undated ones last either way, then by docnum."""
+    found = dates(searcher)[matches]  # 0: no date
+    key = np.where(found == 0, np.iinfo(np.int64).max, found) if oldest else -found
+    return matches[np.lexsort((matches, key))]
 
 
 def intact_bonus(searcher, runs, docnums, *, evaluation=None):
