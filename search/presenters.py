@@ -54,7 +54,7 @@ def page_context(outcome, *, link, filters, sort, expanded=""):
     ]
     # The kind's label once per kind, not get_kind_display() (every label translated) per card.
     kinds = {value: str(label) for value, label in SpeechKind.choices}
-    marked = "?" + urlencode({"hl": outcome.query.raw}) if outcome.query.raw else ""
+    marked = "?" + urlencode({"hl": marked_query(outcome.query)}) if outcome.query.raw else ""
     more = gettext("另 %(n)d 段")
     cards = [
         {"hit": hit, "kind": kinds.get(hit.speech.kind), "snippets": _snippets(hit, marked, more)}
@@ -77,7 +77,19 @@ def page_context(outcome, *, link, filters, sort, expanded=""):
         "suggestions": suggestions,
         "examples": [(q, text, link.only(q=q)) for q, text in SYNTAX_EXAMPLES],
         "notice": notice(outcome),
+        "words_link": link(match="words"),
+        "exact_link": link(match=""),
     }
+
+
+def marked_query(parsed):
+    """What the address page marks (?hl=) for this reading: the query itself, or in the words
+    reading its words, each then marked as it stands."""
+    if parsed.match != "words":
+        return parsed.raw
+    return " ".join(
+        f"“{t.phrase}”" if t.phrase else " ".join(t.pieces) for t in parsed.positive_terms
+    )
 
 
 def _reading(parsed):
@@ -152,6 +164,9 @@ def as_json(outcome, *, sort, absolute, page_url):
         "query_truncated": outcome.query.truncated,
         "notice": notice(outcome),
         "sort": sort,
+        "match": outcome.query.match,
+        "fallback": outcome.fallback,
+        "broader": outcome.broader,
         "next": page(outcome.page + 1),
         "previous": page(outcome.page - 1),
         "results": [_hit_json(hit, absolute) for hit in outcome.hits],

@@ -31,12 +31,14 @@ class _Counted:
 
 def _request_args(request):
     sort = request.GET.get("sort", "relevance")
+    match = request.GET.get("match", "exact")
     return {
         "query": request.GET.get("q", ""),
         # Within the result window: ranking page 999 means scoring 20,000 matches.
         "page": bounded_page_number(request.GET.get("page"), settings.ARCHIVE_PAGE_SIZE),
         "sort": sort if sort in service.SORTS else "relevance",
         "filters": service.Filters.from_params(request.GET),
+        "match": match if match in service.MATCHES else "exact",
     }
 
 

@@ -17,7 +17,16 @@ from itertools import chain
 
 import numpy as np
 
-from .analysis import SEPARATOR, fold, fold_with_map, jieba_tokenizer, raw_pattern, word_ends
+from .analysis import (
+    SEPARATOR,
+    fold,
+    fold_with_map,
+    is_plain,
+    jieba_tokenizer,
+    phrase_pattern,
+    raw_pattern,
+    word_ends,
+)
 
 MAX_SNIPPETS = 3
 # A snippet is about two lines of a result (one card, one snippet shown at first).
@@ -78,7 +87,7 @@ def _chosen(split, names, pieces, limit):
     parts, starts, ends = split
     scored = []
     for i in range(names, len(parts)):
-        kinds = [min(parts[i].count(p), 5) for p in pieces if p in parts[i]]
+        kinds = [min(n, 5) for p in pieces if (n := _occurrences_in(p, parts[i]))]
         if kinds:
             scored.append((-(len(kinds) * 10 + sum(kinds)), i))
     chosen = []
@@ -112,7 +121,7 @@ def count_in_paragraphs(paragraphs, pieces):
     total = 0
     for _, text in paragraphs:
         folded = fold(text)
-        if any(p in folded for p in pieces):
+        if any(_occurrences_in(p, folded) for p in pieces):
             total += len(_word_spans(folded, _match_spans(folded, pieces)))
     return total
 
@@ -231,7 +240,17 @@ def _match_spans(folded, pieces):
 
 @lru_cache(maxsize=512)
 def _alternatives(pieces):
-    return re.compile("|".join(re.escape(p) for p in sorted(pieces, key=len, reverse=True)))
+    """One regex for all pieces, the longest first; each piece as search matches it: as it
+    stands, with any whitespace the folded text keeps (analysis.phrase_pattern)."""
+    ordered = sorted(pieces, key=len, reverse=True)
+    return re.compile("|".join(phrase_pattern(p) for p in ordered))
+
+
+def _occurrences_in(piece, folded):
+    """How often `piece` occurs in folded text, as search counts it."""
+    if is_plain(piece):
+        return folded.count(piece)
+    return sum(1 for _ in _alternatives((piece,)).finditer(folded))
 
 
 def _word_spans(folded, spans, context=6):

@@ -3,10 +3,33 @@ import pytest
 from search.engine.query.syntax import MAX_QUERY_CHARS, MAX_TERMS, parse
 
 
-def test_words_are_split_by_jieba_and_must_all_match():
+def test_an_unquoted_string_is_matched_as_it_stands():
     q = parse("轴承产业")
+    assert q.tokens == ["轴承产业"] and q.match == "exact"
+    assert len(q.groups) == 1 and q.groups[0][0].phrase == "轴承产业"
+
+
+def test_in_the_words_reading_words_are_split_by_jieba_and_must_all_match():
+    q = parse("轴承产业", match="words")
     assert q.tokens == ["轴承", "产业"]
     assert len(q.groups) == 1 and q.groups[0][0].pieces == ["轴承", "产业"]
+    assert q.groups[0][0].phrase == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "phrase", "parts"),
+    [
+        ("“9.9%”", "9.9%", ["9"]),
+        ('"PM 2.5"', "pm2.5", ["pm2", "5"]),
+        ("M 2", "m", ["m"]),
+        ("“made in china”", "made in china", ["made", "in", "china"]),
+        ("人工智能+", "人工智能+", ["人工智能"]),
+        ("“，”", ",", []),
+    ],
+)
+def test_phrases_keep_their_punctuation_and_drop_whitespace(raw, phrase, parts):
+    (term, *_rest) = parse(raw).positive_terms
+    assert (term.phrase, term.pieces) == (phrase, parts)
 
 
 def test_quotes_of_three_kinds_make_exact_phrases():
