@@ -84,7 +84,7 @@ LATEX_SPECIAL = str.maketrans(
 )
 
 
-def bibtex(speech, *, url):
+def as_bibtex(speech, *, url):
     def latex(text):
         return one_line(text).translate(LATEX_SPECIAL)
 
@@ -103,7 +103,7 @@ def bibtex(speech, *, url):
     return f"@misc{{speech{speech.pk},\n{body}}}\n"
 
 
-def ris(speech, *, url):
+def as_ris(speech, *, url):
     date = speech.date
     fields = [
         ("TY", "RPRT"),  # GB/T's [R]: a report
@@ -132,7 +132,7 @@ def _ris_date(speech):
 # -- the text -------------------------------------------------------------------------------
 
 
-def text(speech, *, url):
+def as_text(speech, *, url):
     head = [speech.title, speech.subtitle and f"——{speech.subtitle}", byline(speech)]
     blocks = [
         "\n".join(filter(None, head)),
@@ -156,23 +156,25 @@ def markdown_escaped(value):
     )
 
 
-def markdown(speech, *, url):
+def as_markdown(speech, *, url):
     md = markdown_escaped
     blocks = [f"# {md(one_line(speech.title))}"]
     if speech.subtitle:
-        blocks.append(f"——{md(speech.subtitle)}")
+        blocks.append(f"——{md(one_line(speech.subtitle))}")
     if speech.speaker or speech.event or speech.date:
         blocks.append(md(byline(speech)))
     for paragraph in speech.paragraphs.all():
-        text = md(paragraph.text)
-        blocks.append(f"## {one_line(text)}" if paragraph.is_heading else text)
+        escaped = md(paragraph.text)
+        blocks.append(f"## {one_line(escaped)}" if paragraph.is_heading else escaped)
     blocks += ["---", md(_("引用：") + citation(speech, url=url))]
     return "\n\n".join(blocks) + "\n"
 
 
-def docx(speech, *, url):
+def as_docx(speech, *, url):
     """Title, subtitle, byline (speaker, event, date), and the paragraphs numbered as their
     anchors on the address page (#pN), with a hanging indent."""
+    # Imported when a .docx is asked for, as in importing/decoding.py: python-docx and lxml
+    # would otherwise load into every web worker at start.
     from docx import Document
     from docx.shared import Cm, RGBColor
 
@@ -219,14 +221,14 @@ class Format:
 
 
 FORMATS = {
-    "bib": Format(".bib", "application/x-bibtex; charset=utf-8", bibtex),
-    "ris": Format(".ris", "application/x-research-info-systems; charset=utf-8", ris),
-    "txt": Format(".txt", "text/plain; charset=utf-8", text),
-    "md": Format(".md", "text/markdown; charset=utf-8", markdown),
+    "bib": Format(".bib", "application/x-bibtex; charset=utf-8", as_bibtex),
+    "ris": Format(".ris", "application/x-research-info-systems; charset=utf-8", as_ris),
+    "txt": Format(".txt", "text/plain; charset=utf-8", as_text),
+    "md": Format(".md", "text/markdown; charset=utf-8", as_markdown),
     "docx": Format(
         ".docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        docx,
+        as_docx,
     ),
 }
 
