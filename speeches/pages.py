@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from . import selectors
+from . import exports, selectors
 from .models import Speech
 
 # Stored pages hold this origin in their absolute URLs (the citation line); a response puts the
@@ -72,6 +72,7 @@ def render(request, speech, *, origin, query=""):
         "previous": previous,
         "next": following,
         "citation_url": origin + speech.get_absolute_url(),
+        "citation": exports.citation(speech, url=origin + speech.get_absolute_url()),
     }
     return render_to_string(TEMPLATE, context, request=request)
 
