@@ -111,6 +111,14 @@ class Evaluation:
         texts, count = document_texts(self.searcher, FOLDED), _counter(phrase)
         return np.array([count(texts.raw(d)) for d in docs.tolist()], dtype=np.float64)
 
+    def together(self, first, second, unit, docs):
+        """Those of `docs` where the phrases `first` and `second` occur in one paragraph
+        (`unit` "paragraph") or one sentence ("sentence")."""
+        if not len(docs):
+            return docs
+        texts = document_texts(self.searcher, FOLDED)
+        return docs[[together(texts.raw(d), first, second, unit) for d in docs.tolist()]]
+
     def in_title(self, phrases, docs):
         """1.0 for each of `docs` whose title (the first part of its folded text) holds every
         one of the phrases, else 0.0."""
@@ -186,6 +194,23 @@ def total(parts, size):
     """Scores added up. Whoosh adds them in the order of its matcher tree: the sums differ
     in rounding only."""
     return np.sum(parts, axis=0) if parts else np.zeros(size)
+
+
+# Where a sentence ends, in folded text (full-width ！？； fold to ASCII).
+_SENTENCE_END = re.compile("(?:。|!|\\?|;|…)+".encode())
+
+
+def together(raw, first, second, unit):
+    """Whether folded text (bytes) holds both phrases in one paragraph, or one sentence. The
+    parts before the body (title, names) count as paragraphs of their own."""
+    if raw is None:
+        return True  # an index written without the text column cannot tell: never missed
+    find_first, find_second = _finder(first), _finder(second)
+    for paragraph in raw.split(_SEPARATOR):
+        units = _SENTENCE_END.split(paragraph) if unit == "sentence" else (paragraph,)
+        if any(find_first(u) and find_second(u) for u in units):
+            return True
+    return False
 
 
 def idf(documents, matching):

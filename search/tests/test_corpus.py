@@ -328,3 +328,35 @@ def test_relevance_by_occurrences_is_no_worse_than_the_plain_baseline(corpus_ind
     mean_ours, mean_baseline = sum(ours) / len(ours), sum(baseline) / len(baseline)
     print(f"nDCG@10 over {len(ours)} seeds: ours {mean_ours:.3f}, baseline {mean_baseline:.3f}")
     assert mean_ours >= mean_baseline
+
+
+_SENTENCE = re.compile("[。！？；…!?;]+")
+
+
+def _paragraphs_of(pk):
+    return list(Paragraph.objects.filter(speech_id=pk).values_list("text", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "first", "second", "unit"),
+    [
+        ("改革 同段 开放", "改革", "开放", "paragraph"),
+        ("改革 /p 开放", "改革", "开放", "paragraph"),
+        ("经济 同句 人民", "经济", "人民", "sentence"),
+        ("“科学技术” /s 现代化", "科学技术", "现代化", "sentence"),
+    ],
+)
+def test_same_paragraph_and_same_sentence_find_exactly_where_both_meet(
+    corpus_index, q, first, second, unit
+):
+    """Ground truth from the paragraphs: both strings in one paragraph, or one sentence."""
+    expected = set()
+    for pk in corpus_index:
+        for paragraph in map(fold, _paragraphs_of(pk)):
+            units = _SENTENCE.split(paragraph) if unit == "sentence" else [paragraph]
+            if any(first in u and second in u for u in units):
+                expected.add(pk)
+                break
+    both = service.matching_ids(f"{first} {second}")
+    assert expected and expected < both, "some addresses hold both, but apart"
+    assert service.matching_ids(q) == expected

@@ -165,3 +165,26 @@ def test_a_tilde_year_range_is_still_a_range():
         parse("year:2015~2020").year_ranges == [(2015, 2020)]
         and not parse("year:2015~2020").ignored
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit"),
+    [
+        ("改革 同段 开放", "paragraph"),
+        ("改革 /p 开放", "paragraph"),
+        ("改革 同句 开放", "sentence"),
+        ("改革 /S 开放", "sentence"),
+    ],
+)
+def test_same_paragraph_and_same_sentence_pair_two_strings(raw, unit):
+    (group,) = parse(raw).groups
+    (near,) = group
+    assert (near.first.phrase, near.second.phrase, near.unit) == ("改革", "开放", unit)
+    assert parse(raw).tokens == [f"改革 {'同段' if unit == 'paragraph' else '同句'} 开放"]
+
+
+def test_same_paragraph_binds_closer_than_or_and_needs_two_sides():
+    q = parse("经济 OR 改革 同段 开放")
+    assert [[t.label for t in g] for g in q.groups] == [["经济", "改革 同段 开放"]]
+    assert [t.label for g in parse("同段 开放").groups for t in g] == ["开放"]
+    assert [t.label for g in parse("开放 同段").groups for t in g] == ["开放"]

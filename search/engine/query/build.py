@@ -9,7 +9,21 @@ jieba words (BM25, as Whoosh scores them) decide the order, runs found intact ra
 import math
 
 from ..analysis import CJK_RUN, GRAM_RUN, jieba_words, word_counts
-from .plan import And, AndNot, Every, Occurrences, Or, Phrase, Plan, Range, Run, Term, exact
+from .plan import (
+    And,
+    AndNot,
+    Every,
+    Near,
+    Occurrences,
+    Or,
+    Phrase,
+    Plan,
+    Range,
+    Run,
+    Term,
+    exact,
+)
+from .syntax import NearTerm
 
 GRAM_BOOST = 0.3
 TITLE_BOOST = 2.0
@@ -35,7 +49,7 @@ def build_plan(parsed, *, keywords=()):
         matched = AndNot(matched, Or([nodes[id(t)] for t in parsed.excluded]))
     if words:
         return Plan(matched, *_word_rank(parsed))
-    phrases = [nodes[id(t)] for t in parsed.positive_terms]
+    phrases = [p for t in parsed.positive_terms for p in _phrase_nodes(nodes[id(t)])]
     rerank = Occurrences(phrases, title_boost=TITLE_BOOST) if phrases else None
     return Plan(matched, rerank=rerank, replace=True)
 
@@ -45,7 +59,14 @@ def _any(items, node):
     return nodes[0] if len(nodes) == 1 else Or(nodes)
 
 
+def _phrase_nodes(node):
+    return [node.first, node.second] if isinstance(node, Near) else [node]
+
+
 def _term_node(term, *, words):
+    if isinstance(term, NearTerm):
+        first, second = (_term_node(t, words=False) for t in (term.first, term.second))
+        return Near(first, second, term.unit)
     if term.phrase:
         # In the words reading a quoted phrase ranks as its parts do, as Whoosh scores them.
         return Phrase(term.phrase, boost=GRAM_BOOST if words else 1.0, by_parts=words)
@@ -63,7 +84,11 @@ def _word_rank(parsed):
     clauses = [Term("text", t) for t in tokens]
     clauses += [Term("title", t, boost=TITLE_BOOST) for t in tokens]
     # Unquoted words were split by jieba; the whole run occurring intact ranks higher.
-    runs = ["".join(t.pieces) for t in parsed.positive_terms if not t.phrase and len(t.pieces) > 1]
+    runs = [
+        "".join(t.pieces)
+        for t in parsed.positive_terms
+        if not t.phrase and not isinstance(t, NearTerm) and len(t.pieces) > 1
+    ]
     runs = [Run(r) for r in runs if GRAM_RUN.fullmatch(r)]
     return (Or(clauses) if clauses else None), (Or(runs) if runs else None)
 

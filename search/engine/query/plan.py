@@ -17,7 +17,7 @@ from whoosh.matching import FilterMatcher
 from whoosh.query.wrappers import WrappingQuery
 
 from ..analysis import is_plain, phrase_parts, phrase_pattern, query_grams
-from ..evaluation import idf, restrict, spread, total, union, without
+from ..evaluation import idf, restrict, spread, together, total, union, without
 from ..store import FOLDED, DocumentTexts
 
 GRAMS = "grams"
@@ -205,6 +205,32 @@ class Phrase(Node):
 
 
 @dataclass(eq=False)
+class Near(Node):
+    """Two phrases in one paragraph (`unit` "paragraph") or one sentence ("sentence"): the
+    documents holding both, confirmed in their folded text, unit by unit."""
+
+    first: Phrase
+    second: Phrase
+    unit: str = "paragraph"
+
+    def docs(self, evaluation, within):
+        both = evaluation.docs(self.second, evaluation.docs(self.first, within))
+        return evaluation.together(self.first.text, self.second.text, self.unit, both)
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        parts = [self.first.scores(evaluation, matching), self.second.scores(evaluation, matching)]
+        return spread(total(parts, len(matching)), matching, docs)
+
+    def estimate(self, evaluation):
+        return min(self.first.estimate(evaluation), self.second.estimate(evaluation))
+
+    def whoosh(self):
+        both = wq.And([self.first.whoosh(), self.second.whoosh()])
+        return WhooshNear((self.first.text, self.second.text, self.unit), both)
+
+
+@dataclass(eq=False)
 class Occurrences(Node):
     """The exact score of phrases at a few documents: each phrase's occurrences counted in the
     folded text, BM25-style, plus the title's weight where the title holds every phrase. For
@@ -303,6 +329,31 @@ class WhooshPhrase(WrappingQuery):
         texts = DocumentTexts(searcher.reader(), FOLDED)
         pattern = re.compile(phrase_pattern(self.text).encode("utf-8"))
         kept = {d for d in self.child.docs(searcher) if _holds(texts.raw(d), pattern)}
+        return FilterMatcher(self.child.matcher(searcher, context), kept)
+
+
+class WhooshNear(WrappingQuery):
+    """Near for Whoosh's own searcher: both phrases' matcher, filtered unit by unit."""
+
+    def __init__(self, near, child):
+        self.near = near
+        super().__init__(child)
+
+    def _rewrap(self, child):
+        return WhooshNear(self.near, child)
+
+    def __eq__(self, other):
+        return isinstance(other, WhooshNear) and (self.near, self.child) == (
+            other.near,
+            other.child,
+        )
+
+    __hash__ = WrappingQuery.__hash__
+
+    def matcher(self, searcher, context=None):
+        texts = DocumentTexts(searcher.reader(), FOLDED)
+        first, second, unit = self.near
+        kept = {d for d in self.child.docs(searcher) if together(texts.raw(d), first, second, unit)}
         return FilterMatcher(self.child.matcher(searcher, context), kept)
 
 

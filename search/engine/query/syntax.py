@@ -6,7 +6,8 @@ words of an unquoted string anywhere in the address (a quoted phrase is exact ei
 
 Syntax: strings (all must match, in any order); "phrases" in ASCII quotes, “…” or 「…」 (exact);
 -word and -"phrase" (exclude); A OR B (also or, | and 或); speaker:周宇, org:…, event:…, year:2024,
-year:2015-2024, each repeatable (repeated values of one field are alternatives). 2024年 is text:
+year:2015-2024, each repeatable; A 同段 B and A 同句 B (also A /p B and A /s B): both strings, in one
+paragraph or one sentence (repeated values of one field are alternatives). 2024年 is text:
 the year filter is year:. Lucene's ~N and ^N and unknown field names (text:…) are not syntax here:
 they are dropped, and the reader is told (`ignored`).
 """
@@ -38,6 +39,8 @@ _ASCII_FIELD = re.compile(r"^[A-Za-z]+$")
 _LUCENE_SUFFIX = re.compile(r"(?:~\d*(?:\.\d+)?|\^\d+(?:\.\d+)?)$")
 _OR = ("|", "或")
 _MINUS = ("-", "－")
+# Proximity operators: both sides in one paragraph, or in one sentence.
+_NEAR = {"同段": "paragraph", "/p": "paragraph", "同句": "sentence", "/s": "sentence"}
 MATCHES = ("exact", "words")
 
 
@@ -57,6 +60,30 @@ class Term:
         if self.quoted:
             return f"“{self.text}”"
         return self.phrase or " / ".join(self.pieces)
+
+
+@dataclass
+class NearTerm(Term):
+    """Two strings that must occur in one paragraph or one sentence (`unit`)."""
+
+    first: Term = None
+    second: Term = None
+    unit: str = "paragraph"
+
+    @property
+    def label(self):
+        word = "同段" if self.unit == "paragraph" else "同句"
+        return f"{self.first.label} {word} {self.second.label}"
+
+    @property
+    def phrases(self):
+        return [self.first.phrase, self.second.phrase]
+
+
+def _near(first, second, unit):
+    pieces = list(dict.fromkeys(first.pieces + second.pieces))
+    text = f"{first.text} {second.text}"
+    return NearTerm(text=text, pieces=pieces, first=first, second=second, unit=unit)
 
 
 @dataclass
@@ -106,7 +133,8 @@ class ParsedQuery:
     @property
     def phrases(self):
         """The folded strings that must occur as they stand, in order."""
-        return list(dict.fromkeys(t.phrase for t in self.positive_terms if t.phrase))
+        found = [p for t in self.positive_terms for p in _phrases(t)]
+        return list(dict.fromkeys(found))
 
     @property
     def highlight_pieces(self):
@@ -114,8 +142,8 @@ class ParsedQuery:
         an unquoted run also as a whole, to mark it intact first."""
         pieces = set()
         for t in self.positive_terms:
-            pieces |= {t.phrase} if t.phrase else set(t.pieces)
-            if not t.phrase and len(t.pieces) > 1:
+            pieces |= set(_phrases(t)) or set(t.pieces)
+            if not _phrases(t) and len(t.pieces) > 1:
                 pieces.add("".join(t.pieces))
         return sorted(pieces, key=len, reverse=True)
 
@@ -129,8 +157,12 @@ class ParsedQuery:
         return not (self.groups or self.excluded or self.has_filters)
 
 
+def _phrases(term):
+    return term.phrases if isinstance(term, NearTerm) else [term.phrase] if term.phrase else []
+
+
 def _labels(term):
-    return [term.label] if term.quoted or term.phrase else term.pieces
+    return [term.label] if term.quoted or term.phrase or isinstance(term, NearTerm) else term.pieces
 
 
 def clean(raw):
@@ -152,10 +184,13 @@ def _clean_char(ch):
 def parse(raw, *, match="exact"):
     text, truncated = clean(raw)
     query = ParsedQuery(raw=text, truncated=truncated, match=match)
-    join_next = False
+    join_next, near = False, None
     for chunk, quoted, negated in _chunks(text):
         if not quoted and (chunk in _OR or chunk.upper() == "OR"):
             join_next = bool(query.groups)
+            continue
+        if not quoted and chunk.lower() in _NEAR:
+            near = _NEAR[chunk.lower()] if query.groups else None
             continue
         if not quoted and not _FIELD.match(chunk):
             chunk = _without_lucene_suffix(chunk, query)
@@ -164,9 +199,22 @@ def parse(raw, *, match="exact"):
         if not quoted and _apply_field(ParsedQuery() if negated else query, chunk):
             join_next = False
             continue
-        term = _term(chunk, quoted=quoted, exact=quoted or match == "exact")
+        # Both sides of 同段/同句 are strings as they stand, whatever the reading.
+        exact = quoted or match == "exact" or (near is not None and not negated)
+        term = _term(chunk, quoted=quoted, exact=exact)
         if term is None or len(query.positive_terms) + len(query.excluded) >= MAX_TERMS:
             continue
+        if near is not None and not negated and not isinstance(query.groups[-1][-1], NearTerm):
+            group = query.groups[-1]
+            previous = group.pop()
+            if not previous.phrase:  # the words reading: this side too is a string as it stands
+                previous = _term(previous.text, quoted=previous.quoted, exact=True)
+            term = _near(previous, term, near)
+            # 同段 binds closer than OR: the pair takes its first side's place.
+            join_next = bool(group)
+            if not group:
+                query.groups.pop()
+        near = None
         if negated:
             query.excluded.append(term)
         elif join_next:
