@@ -1,6 +1,9 @@
 """An Outcome of search.service as a page's context or as JSON: what each shows of it."""
 
-from html import escape
+import csv
+import io
+import re
+from html import escape, unescape
 from urllib.parse import urlencode
 
 from django.utils.safestring import mark_safe
@@ -80,6 +83,41 @@ def page_context(outcome, *, link, filters, sort, expanded=""):
         "words_link": link(match="words"),
         "exact_link": link(match=""),
     }
+
+
+CSV_HEADER = (
+    "id", "title", "subtitle", "date", "kind", "speaker", "position", "organization", "event",
+    "occurrences", "score", "snippet", "url",
+)  # fmt: skip
+# A cell a spreadsheet would run as a formula starts with one of these: it gets a ' first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_csv(outcome, *, absolute):
+    """The outcome's hits as CSV text, UTF-8 with a byte order mark so that Excel opens it."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for hit in outcome.hits:
+        speech = hit.speech
+        names = (speech.speaker, speech.organization, speech.event)
+        snippet = _plain(hit.snippets[0].html) if hit.snippets else ""
+        row = [speech.pk, speech.title, speech.subtitle, speech.date_iso or "", speech.kind]
+        row += [names[0].name if names[0] else "", speech.position]
+        row += [n.name if n else "" for n in names[1:]]
+        row += [hit.occurrences, hit.score, snippet, absolute(speech.get_absolute_url())]
+        writer.writerow([safe_cell(v) for v in row])
+    return "\ufeff" + out.getvalue()
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs (CSV formula injection)."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _plain(html):
+    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def marked_query(parsed):

@@ -3,7 +3,7 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -73,6 +73,8 @@ class _Linker:
 @require_safe
 def search_page(request):
     args = _request_args(request)
+    if request.GET.get("format") == "csv":
+        return _results_csv(request, args)
     outcome = service.search(**args)
     link = _Linker(request)
     context = presenters.page_context(
@@ -88,6 +90,18 @@ def search_page(request):
         "window": settings.ARCHIVE_MAX_RESULTS,
     }
     return render(request, "search/results.html", context)
+
+
+def _results_csv(request, args):
+    """The result list as CSV, best first, up to the result window: one row an address."""
+    window = settings.ARCHIVE_MAX_RESULTS
+    outcome = service.search(**(args | {"page": 1}), page_size=window, facets=False)
+    response = HttpResponse(
+        presenters.as_csv(outcome, absolute=request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="search-results.csv"'
+    return response
 
 
 @require_safe

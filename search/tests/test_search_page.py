@@ -1,6 +1,8 @@
 """What a reader sees on the results page and on an address opened from a result (?hl=…)."""
 
+import csv
 import datetime
+import io
 import re
 from html import unescape
 from urllib.parse import quote, unquote_plus
@@ -288,3 +290,24 @@ def test_syntax_that_is_not_ours_is_reported(seed, client):
     page = client.get(reverse("search:search"), {"q": "轴承~2 text:产业"})
     assert page.context["notice"].count("不是本站的检索语法") == 2
     assert page.context["outcome"].count == 1
+
+
+def test_the_result_list_exports_as_csv_in_its_order_and_inert(client, seed):
+    hostile = make_speech(title='=HYPERLINK("http://x")', paragraphs=["@SUM(1) 轴承"])
+    plain = make_speech(title="轴承研究", paragraphs=["轴承。轴承。"])
+    drain()
+    html = page(client, q="轴承")
+    assert 'href="?q=%E8%BD%B4%E6%89%BF&amp;format=csv"' in html
+    response = client.get(SEARCH, {"q": "轴承", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert rows[0][:3] == ["id", "title", "subtitle"]
+    expected = [h.speech.pk for h in service.search(query="轴承", page_size=1000).hits]
+    assert [int(r[0]) for r in rows[1:]] == expected and len(expected) == 3
+    by_id = {int(r[0]): r for r in rows[1:]}
+    assert by_id[hostile.pk][1] == '\'=HYPERLINK("http://x")'
+    assert by_id[hostile.pk][11] == "'@SUM(1) 轴承"
+    assert by_id[plain.pk][9] == "2" and by_id[seed.pk][5] == "周宇"
