@@ -160,6 +160,34 @@ def phrase_of(folded):
     return re.sub(r"\s+", lambda m: " " if _latin_around(m) else "", folded.strip())
 
 
+_CHINESE_DIGITS = "〇零一二三四五六七八九"
+_DIGIT_OF = {ch: str(max(0, i - 1)) for i, ch in enumerate(_CHINESE_DIGITS)}
+_YEAR = re.compile(f"(?:[0-9]{{4}}|[{_CHINESE_DIGITS}]{{4}})(?=年)")
+
+
+def year_forms(phrase):
+    """The other ways a phrase's years are written (2024年, 二〇二四年, 二零二四年): the phrase
+    with each year in Arabic numerals, in Chinese numerals with 〇, and with 零; itself left out."""
+    if not _YEAR.search(phrase):
+        return []
+    forms = []
+    for zero in (None, "〇", "零"):
+        forms.append(_YEAR.sub(lambda m, z=zero: _year_as(m.group(), z), phrase))
+    return [f for f in dict.fromkeys(forms) if f != phrase]
+
+
+def _year_as(year, zero):
+    digits = "".join(_DIGIT_OF.get(ch, ch) for ch in year)
+    if zero is None:
+        return digits
+    return "".join(zero if d == "0" else _CHINESE_DIGITS[int(d) + 1] for d in digits)
+
+
+def ascii_digits(text):
+    """Chinese numerals 〇零一…九 as Arabic digits (for year filters: year:二〇二四)."""
+    return "".join(_DIGIT_OF.get(ch, ch) for ch in text)
+
+
 def _latin_around(match):
     text, start, end = match.string, match.start(), match.end()
     return bool(

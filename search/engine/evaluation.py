@@ -112,8 +112,8 @@ class Evaluation:
         return np.array([count(texts.raw(d)) for d in docs.tolist()], dtype=np.float64)
 
     def together(self, first, second, unit, docs):
-        """Those of `docs` where the phrases `first` and `second` occur in one paragraph
-        (`unit` "paragraph") or one sentence ("sentence")."""
+        """Those of `docs` where one of the phrases `first` and one of `second` occur in one
+        paragraph (`unit` "paragraph") or one sentence ("sentence")."""
         if not len(docs):
             return docs
         texts = document_texts(self.searcher, FOLDED)
@@ -201,15 +201,17 @@ _SENTENCE_END = re.compile("(?:。|!|\\?|;|…)+".encode())
 
 
 def together(raw, first, second, unit):
-    """Whether folded text (bytes) holds both phrases in one paragraph, or one sentence. The
-    parts before the body (title, names) count as paragraphs of their own."""
+    """Whether folded text (bytes) holds one of the phrases `first` and one of `second` in one
+    paragraph, or one sentence. The parts before the body (title, names) count as paragraphs
+    of their own."""
     if raw is None:
         return True  # an index written without the text column cannot tell: never missed
-    find_first, find_second = _finder(first), _finder(second)
+    firsts, seconds = [_finder(p) for p in first], [_finder(p) for p in second]
     for paragraph in raw.split(_SEPARATOR):
         units = _SENTENCE_END.split(paragraph) if unit == "sentence" else (paragraph,)
-        if any(find_first(u) and find_second(u) for u in units):
-            return True
+        for u in units:
+            if any(f(u) for f in firsts) and any(f(u) for f in seconds):
+                return True
     return False
 
 

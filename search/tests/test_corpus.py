@@ -360,3 +360,17 @@ def test_same_paragraph_and_same_sentence_find_exactly_where_both_meet(
     both = service.matching_ids(f"{first} {second}")
     assert expected and expected < both, "some addresses hold both, but apart"
     assert service.matching_ids(q) == expected
+
+
+@pytest.mark.parametrize("q", ["1950年", "一九五〇年", "一九五零年", "year:一九五四 经济"])
+def test_years_in_chinese_numerals_are_the_same_year(corpus_index, q):
+    bodies = _folded_bodies(corpus_index)
+    if q.startswith("year:"):
+        in_1954 = set(
+            Speech.objects.filter(pk__in=corpus_index, date__year=1954).values_list("pk", flat=True)
+        )
+        assert in_1954 and service.matching_ids(q) == {pk for pk in in_1954 if "经济" in bodies[pk]}
+        return
+    forms = ("1950年", "一九五〇年", "一九五零年")
+    holding = {pk for pk, text in bodies.items() if any(f in text for f in forms)}
+    assert holding and service.matching_ids(q) == holding

@@ -10,6 +10,7 @@ import math
 
 from ..analysis import CJK_RUN, GRAM_RUN, jieba_words, word_counts
 from .plan import (
+    Alternatives,
     And,
     AndNot,
     Every,
@@ -69,7 +70,9 @@ def _term_node(term, *, words):
         return Near(first, second, term.unit)
     if term.phrase:
         # In the words reading a quoted phrase ranks as its parts do, as Whoosh scores them.
-        return Phrase(term.phrase, boost=GRAM_BOOST if words else 1.0, by_parts=words)
+        boost = GRAM_BOOST if words else 1.0
+        phrases = [Phrase(text, boost=boost, by_parts=words) for text in term.alternatives]
+        return phrases[0] if len(phrases) == 1 else Alternatives(phrases)
     parts = [exact(p, GRAM_BOOST) for p in term.pieces]
     return parts[0] if len(parts) == 1 else And(parts)
 

@@ -193,15 +193,56 @@ class Phrase(Node):
         return spread(self.boost * self.bm25(evaluation, counts, matching), matching, docs)
 
     def bm25(self, evaluation, counts, docs):
-        k1 = evaluation.searcher.weighting.K1
-        weight = idf(evaluation.reader.doc_count(), len(evaluation.docs(self)))
-        return weight * counts * (k1 + 1) / (counts + evaluation.length_norms()[docs])
+        return _bm25(self, evaluation, counts, docs)
+
+    def occurrences(self, evaluation, docs):
+        return evaluation.occurrences(self.text, docs)
+
+    def titled(self, evaluation, docs):
+        return evaluation.in_title([self.text], docs)
 
     def estimate(self, evaluation):
         return self.filter.estimate(evaluation)
 
     def whoosh(self):
         return WhooshPhrase(self.text, self.filter.whoosh())
+
+
+def _bm25(node, evaluation, counts, docs):
+    """BM25 over occurrences: saturating in `counts`, normalised by each document's length,
+    weighted by how rare the node's matches are."""
+    k1 = evaluation.searcher.weighting.K1
+    weight = idf(evaluation.reader.doc_count(), len(evaluation.docs(node)))
+    return weight * counts * (k1 + 1) / (counts + evaluation.length_norms()[docs])
+
+
+@dataclass(eq=False)
+class Alternatives(Node):
+    """A string and strings that mean the same (its synonyms, a year in other numerals):
+    documents holding any of them, their occurrences counted together."""
+
+    phrases: list  # Phrase nodes, the string as typed first
+
+    def docs(self, evaluation, within):
+        return union([evaluation.docs(p, within) for p in self.phrases])
+
+    def scores(self, evaluation, docs):
+        return total([p.scores(evaluation, docs) for p in self.phrases], len(docs))
+
+    def bm25(self, evaluation, counts, docs):
+        return _bm25(self, evaluation, counts, docs)
+
+    def occurrences(self, evaluation, docs):
+        return total([p.occurrences(evaluation, docs) for p in self.phrases], len(docs))
+
+    def titled(self, evaluation, docs):
+        return np.max([p.titled(evaluation, docs) for p in self.phrases], axis=0)
+
+    def estimate(self, evaluation):
+        return sum(p.estimate(evaluation) for p in self.phrases)
+
+    def whoosh(self):
+        return wq.Or([p.whoosh() for p in self.phrases])
 
 
 @dataclass(eq=False)
@@ -215,7 +256,7 @@ class Near(Node):
 
     def docs(self, evaluation, within):
         both = evaluation.docs(self.second, evaluation.docs(self.first, within))
-        return evaluation.together(self.first.text, self.second.text, self.unit, both)
+        return evaluation.together(_texts(self.first), _texts(self.second), self.unit, both)
 
     def scores(self, evaluation, docs):
         matching = evaluation.docs(self, docs)
@@ -227,7 +268,13 @@ class Near(Node):
 
     def whoosh(self):
         both = wq.And([self.first.whoosh(), self.second.whoosh()])
-        return WhooshNear((self.first.text, self.second.text, self.unit), both)
+        near = (tuple(_texts(self.first)), tuple(_texts(self.second)), self.unit)
+        return WhooshNear(near, both)
+
+
+def _texts(node):
+    """The strings a Phrase or Alternatives node finds."""
+    return [p.text for p in node.phrases] if isinstance(node, Alternatives) else [node.text]
 
 
 @dataclass(eq=False)
@@ -236,16 +283,15 @@ class Occurrences(Node):
     folded text, BM25-style, plus the title's weight where the title holds every phrase. For
     re-ranking the best matches only: it reads their text."""
 
-    phrases: list  # Phrase nodes
+    phrases: list  # Phrase or Alternatives nodes
     title_boost: float = 1.0
 
     def scores(self, evaluation, docs):
         scores = np.zeros(len(docs))
         for phrase in self.phrases:
-            counts = evaluation.occurrences(phrase.text, docs)
-            scores += phrase.bm25(evaluation, counts, docs)
+            scores += phrase.bm25(evaluation, phrase.occurrences(evaluation, docs), docs)
         if self.phrases and self.title_boost:
-            titled = evaluation.in_title([p.text for p in self.phrases], docs)
+            titled = np.min([p.titled(evaluation, docs) for p in self.phrases], axis=0)
             weights = sum(
                 idf(evaluation.reader.doc_count(), len(evaluation.docs(p))) for p in self.phrases
             )

@@ -16,7 +16,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..analysis import GRAM_RUN, fold, jieba_words, phrase_of, phrase_parts
+from ..analysis import (
+    GRAM_RUN,
+    ascii_digits,
+    fold,
+    jieba_words,
+    phrase_of,
+    phrase_parts,
+    year_forms,
+)
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -54,12 +62,21 @@ class Term:
     pieces: list
     quoted: bool = False
     phrase: str = ""
+    synonyms: tuple = ()  # folded strings that mean the same, found as well
 
     @property
     def label(self):
-        if self.quoted:
-            return f"“{self.text}”"
-        return self.phrase or " / ".join(self.pieces)
+        label = f"“{self.text}”" if self.quoted else self.phrase or " / ".join(self.pieces)
+        return f"{label}（含同义：{'、'.join(self.synonyms)}）" if self.synonyms else label
+
+    @property
+    def alternatives(self):
+        """Every string that matches for this term: the phrase, its synonyms, and the same
+        with its years written the other ways (2024年 = 二〇二四年 = 二零二四年)."""
+        if not self.phrase:
+            return []
+        found = [self.phrase, *self.synonyms]
+        return list(dict.fromkeys(found + [f for p in found for f in year_forms(p)]))
 
 
 @dataclass
@@ -158,7 +175,9 @@ class ParsedQuery:
 
 
 def _phrases(term):
-    return term.phrases if isinstance(term, NearTerm) else [term.phrase] if term.phrase else []
+    if isinstance(term, NearTerm):
+        return term.first.alternatives + term.second.alternatives
+    return term.alternatives
 
 
 def _labels(term):
@@ -181,7 +200,9 @@ def _clean_char(ch):
     return "" if category[0] == "C" else ch
 
 
-def parse(raw, *, match="exact"):
+def parse(raw, *, match="exact", synonyms=None):
+    """`synonyms(phrase)`: the folded strings that mean the same as a folded phrase, if any
+    (the archive's vocabulary); each is then found as well."""
     text, truncated = clean(raw)
     query = ParsedQuery(raw=text, truncated=truncated, match=match)
     join_next, near = False, None
@@ -202,6 +223,8 @@ def parse(raw, *, match="exact"):
         # Both sides of 同段/同句 are strings as they stand, whatever the reading.
         exact = quoted or match == "exact" or (near is not None and not negated)
         term = _term(chunk, quoted=quoted, exact=exact)
+        if term is not None and term.phrase and synonyms is not None:
+            term.synonyms = tuple(s for s in synonyms(term.phrase) if s != term.phrase)
         if term is None or len(query.positive_terms) + len(query.excluded) >= MAX_TERMS:
             continue
         if near is not None and not negated and not isinstance(query.groups[-1][-1], NearTerm):
@@ -279,6 +302,7 @@ def _apply_field(query, chunk):
         return True
     value = fold(m.group(2)).strip()
     if name == "year":
+        value = ascii_digits(value)
         years = _YEAR_RANGE.match(value)
         if years:
             start = int(years.group(1))
