@@ -28,6 +28,7 @@ setup: install
 
 index: setup
 	$(MANAGE) rebuild_index --noinput
+	$(MANAGE) compute_topics
 
 # The indexer is the only process that writes the search index; the web server never does.
 run: index

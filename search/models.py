@@ -31,3 +31,26 @@ class IndexTask(models.Model):
 def enqueue(speech_ids, action=IndexAction.UPDATE):
     """Queue these speeches for the indexer, in the caller's transaction."""
     IndexTask.objects.bulk_create(IndexTask(speech_id=pk, action=action) for pk in speech_ids)
+
+
+class TopicsState(models.Model):
+    """One row: how many published addresses there were when keywords and related addresses
+    were last all computed, and where a recomputation under way has got to."""
+
+    documents = models.PositiveIntegerField(_("讲稿数"), default=0)
+    cursor = models.BigIntegerField(_("进行到"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("关键词计算状态")
+        verbose_name_plural = _("关键词计算状态")
+
+    def __str__(self):
+        return f"{self.documents}"
+
+    def get_absolute_url(self):
+        return reverse("speeches:home")
+
+    @classmethod
+    def current(cls):
+        return cls.objects.get_or_create(pk=1)[0]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -187,6 +188,10 @@ class Speech(models.Model):
     # Bumped when something else the address's page shows changes (a neighbour in its event,
     # a name of its speaker, organization or event): stored pages of older versions expire.
     page_version = models.PositiveIntegerField(_("页面版本"), default=0, editable=False)
+    # What the address is about and the addresses most like it, as search computed them over
+    # the whole archive (search.topics): stored, never computed on a reader's request.
+    keywords = models.JSONField(_("关键词"), default=list, blank=True, editable=False)
+    related_ids = models.JSONField(_("相关讲稿"), default=list, blank=True, editable=False)
 
     objects = SpeechQuerySet.as_manager()
 
@@ -355,6 +360,13 @@ class ArchiveStamp(models.Model):
 
     def get_absolute_url(self):
         return reverse("speeches:home")
+
+    @classmethod
+    def bump(cls):
+        # One UPDATE on every save; update_or_create would lock-read the row, then save it whole.
+        now = timezone.now()
+        if not cls.objects.filter(pk=1).update(changed_at=now):
+            cls.objects.get_or_create(pk=1, defaults={"changed_at": now})
 
 
 class RenderedPage(models.Model):

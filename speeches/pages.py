@@ -72,6 +72,7 @@ def render(request, speech, *, origin, query=""):
         "previous": previous,
         "next": following,
         "citation_url": origin + speech.get_absolute_url(),
+        "related": selectors.related_speeches(speech=speech),
         "citation": exports.citation(speech, url=origin + speech.get_absolute_url()),
     }
     return render_to_string(TEMPLATE, context, request=request)

@@ -75,6 +75,12 @@ def get_published_speech(*, pk):
     return get_object_or_404(published_speeches(), pk=pk)
 
 
+def related_speeches(*, speech):
+    """The published addresses stored as most like this one, in their order."""
+    found = published_speeches().in_bulk(speech.related_ids or [])
+    return [found[pk] for pk in speech.related_ids or [] if pk in found]
+
+
 def get_speech_for_staff(*, pk):
     """The address, drafts included, or 404: only for staff who may view speeches."""
     return get_object_or_404(Speech.objects.with_related(), pk=pk)

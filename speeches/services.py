@@ -32,6 +32,7 @@ from .importing.selectors import (
 )
 from .importing.similarity import SAME_ADDRESS
 from .models import (
+    ArchiveStamp,
     Event,
     Organization,
     Paragraph,
@@ -92,6 +93,24 @@ def replace_paragraphs(*, speech, texts, headings=()):
     )
     # bulk_create sends no signals; saving the speech tells listeners (search) the body changed.
     touch(speech=speech)
+
+
+def set_topics(*, topics):
+    """Store each address's keywords and related addresses, `topics` {speech id: (keywords,
+    related ids)}: only those that changed, without touching the address itself (no re-index);
+    their pages show the new ones from the next request."""
+    current = Speech.objects.filter(pk__in=list(topics)).values_list(
+        "pk", "keywords", "related_ids"
+    )
+    changed = [pk for pk, keywords, related in current if topics[pk] != (keywords, related)]
+    for pk in changed:
+        keywords, related = topics[pk]
+        Speech.objects.filter(pk=pk).update(keywords=keywords, related_ids=related)
+    if changed:
+        ids = pages.expire(Speech.objects.filter(pk__in=changed))
+        ArchiveStamp.bump()
+        transaction.on_commit(lambda: store_speech_pages(speech_ids=ids), robust=True)
+    return changed
 
 
 def touch(*, speech):

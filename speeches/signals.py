@@ -4,7 +4,6 @@ stored address pages (speeches.pages)."""
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
-from django.utils import timezone
 
 from . import pages, services
 from .models import ArchiveStamp, Event, Organization, Person, Speech
@@ -13,10 +12,7 @@ _NAMED_BY = {Person: "speaker", Organization: "organization", Event: "event"}
 
 
 def bump_archive_stamp(sender, **kwargs):
-    # One UPDATE on every save; update_or_create would lock-read the row, then save it whole.
-    now = timezone.now()
-    if not ArchiveStamp.objects.filter(pk=1).update(changed_at=now):
-        ArchiveStamp.objects.get_or_create(pk=1, defaults={"changed_at": now})
+    ArchiveStamp.bump()
 
 
 def remember_neighbours(sender, instance, raw=False, **kwargs):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from search import queue
+from search import queue, topics
 from search.engine.analysis import jieba_tokenizer
 
 
@@ -26,5 +26,6 @@ class Command(BaseCommand):
             poll = settings.SEARCH_INDEXER_POLL_S
             while True:
                 close_old_connections()
-                if not queue.drain():
+                # Keywords and related addresses only when no change waits to be indexed.
+                if not queue.drain() and not topics.catch_up():
                     time.sleep(poll)
