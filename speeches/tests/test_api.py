@@ -32,6 +32,8 @@ def test_speech_detail_json(client, seed):
         "date_precision": "year",
         "column": "卷首语",
         "paragraphs": [p.text for p in seed.paragraphs.all()],
+        "keywords": [],
+        "related": [],
         "url": f"http://testserver/speeches/{seed.pk}/",
     }
     assert len(data["paragraphs"]) == 8
