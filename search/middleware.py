@@ -1,3 +1,5 @@
+from config.middleware import UNREACHABLE, database_unavailable
+
 from . import vocabulary
 
 
@@ -13,5 +15,12 @@ class VocabularyMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.GET.get("q") and view_func.__module__.startswith("search."):
+        if not (request.GET.get("q") and view_func.__module__.startswith("search.")):
+            return None
+        try:
             vocabulary.refresh()
+        except UNREACHABLE as error:
+            # As DatabaseUnavailableMiddleware answers for views: process_view's errors never
+            # reach its process_exception, and would be logged as a 500 first.
+            return database_unavailable(request, error)
+        return None
