@@ -5,6 +5,7 @@ import gc
 import json
 import os
 import platform
+import random
 import shutil
 import sys
 import tempfile
@@ -48,6 +49,12 @@ def parse_args(argv):
         choices=("auto", "on", "off"),
         default="auto",
         help="near-duplicate check during import (auto: on up to 2,000 documents)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=random.randrange(10**6),
+        help="seed of the drawn query mix (default: drawn at run time, printed)",
     )
     p.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     p.add_argument("--keep", action="store_true", help="keep the throwaway data directory")
@@ -221,6 +228,7 @@ def execute(args, *, n, reps, samples, workdir):
     client = Client()
     # The harness holds the corpus, its texts and 13 million tokens: frozen, the garbage
     # collector no longer walks them during the timed requests (a web worker holds none).
+    state["token_sample"] = [state["tokens"][pk] for pk in pks[:2000]] if "tokens" in state else []
     state.pop("tokens", None)
     gc.collect()
     gc.freeze()
@@ -251,6 +259,36 @@ def execute(args, *, n, reps, samples, workdir):
         "search latency (results page, API and FTS5 side by side)",
         latency,
         keys=("fts5_p95_ms", "search_page_p95_ms", "search_page_vs_fts5_p95_ratio", "api_p95_ms"),
+    )
+
+    def drawn_latency():
+        paragraphs = {pk: loading.paragraphs_of(pk) for pk in pks[:2000]}
+        drawn = queries.drawn_mix(
+            paragraphs, state.get("token_sample", []), seed=args.seed, facet_year=year
+        )
+        d["drawn_mix"] = {"seed": args.seed, "queries": drawn}
+        say(f"  drawn query mix: {len(drawn)} queries, seed {args.seed}")
+        timers = {
+            "search_page": searching.http_timer(
+                client, "/search/", forget=searching.forget_results
+            ),
+            "fts5": searching.fts5_timer(state["fts"]),
+        }
+        for name, found in searching.latency_side_by_side(drawn, 1, timers).items():
+            d[f"drawn_{name}_latency_ms"] = found
+            v[f"drawn_{name}_p95_ms"] = found["all"]["p95"]
+        v["drawn_search_page_vs_fts5_p95_ratio"] = (
+            v["drawn_search_page_p95_ms"] / v["drawn_fts5_p95_ms"]
+        )
+
+    run.step(
+        "search latency, drawn mix (results page with results emptied, FTS5)",
+        drawn_latency,
+        keys=(
+            "drawn_search_page_p95_ms",
+            "drawn_fts5_p95_ms",
+            "drawn_search_page_vs_fts5_p95_ratio",
+        ),
     )
 
     def counts():

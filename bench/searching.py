@@ -156,7 +156,7 @@ def our_contains_fn():
     try:
         from search.service import matching_ids
     except ImportError as error:
-        raise NotAvailable(f"search.results: {error}") from error
+        raise NotAvailable(f"search.service: {error}") from error
 
     return lambda q, pk: pk in matching_ids(q, among=[pk])
 

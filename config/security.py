@@ -2,6 +2,8 @@
 serve and hard to abuse. Settings: ARCHIVE_SEARCH_RATE, ARCHIVE_TRUST_X_FORWARDED_FOR,
 ARCHIVE_MAX_RESULTS (see config/settings/base.py)."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
@@ -40,7 +42,8 @@ PERMISSIONS_POLICY = ", ".join(
         "usb",
     )
 )
-# The expensive reads: a full-text search, and the API that scripts page through.
+# The expensive reads: a full-text search, and the API that scripts page through. Other views
+# that scripts could fetch in bulk (downloads, the search feed) take @rate_limited.
 RATE_LIMITED_PREFIXES = ("/search/", "/api/")
 
 
@@ -75,11 +78,28 @@ class RateLimitMiddleware:
 
     def __call__(self, request):
         if request.path_info.startswith(RATE_LIMITED_PREFIXES):
-            rate = parse_rate(settings.ARCHIVE_SEARCH_RATE)
-            retry_after = rate and throttle.hit("search", client_id(request), *rate)
-            if retry_after:
-                return too_many_requests(request, retry_after)
+            refused = over_the_rate(request)
+            if refused:
+                return refused
         return self.get_response(request)
+
+
+def over_the_rate(request):
+    """Count the request against ARCHIVE_SEARCH_RATE: a 429 answer past it, else None. Search,
+    the API and the downloads share one count per client."""
+    rate = parse_rate(settings.ARCHIVE_SEARCH_RATE)
+    retry_after = rate and throttle.hit("search", client_id(request), *rate)
+    return too_many_requests(request, retry_after) if retry_after else None
+
+
+def rate_limited(view):
+    """The view answers at most ARCHIVE_SEARCH_RATE requests per client, as search does."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return over_the_rate(request) or view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def too_many_requests(request, retry_after):

@@ -9,10 +9,13 @@ class SearchConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from . import signals
+        from speeches import pages
+
+        from . import marking, signals
         from .engine import analysis
 
         signals.connect()
+        pages.marker = marking.mark_address
         # The vocabulary's words are added later, by search.vocabulary.refresh(), before the
         # first text is cut: the database is not read while apps load.
         if settings.SEARCH_WARM_UP:

@@ -1,15 +1,17 @@
 """An Outcome of search.service as a page's context or as JSON: what each shows of it."""
 
 from html import escape
+from urllib.parse import urlencode
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.security import max_pages
 from speeches.models import SpeechKind
 
 from .engine.query import MAX_QUERY_CHARS
-from .service import FACETS
+from .service import FACETS, SORTS, facet_label
 
 FACET_TITLES = {
     "year": _("年份"),
@@ -23,26 +25,39 @@ SUGGESTION_TEXT = {
     "substring": _("去掉引号，按字串检索"),
     "unfiltered": _("去掉筛选条件"),
 }
+SORT_TEXT = {"relevance": _("相关度"), "date": _("最新在前"), "oldest": _("最早在前")}
 TRUNCATED_NOTICE = _("检索词过长，只用了前 %(n)d 个字。")
-# Options shown per facet (the most frequent; years: the latest).
+# Options shown per facet, the most frequent, until the reader asks for more (?more=speaker);
+# every year is always shown. A facet asked for in full stops at FACET_ALL.
 FACET_OPTIONS = 15
+FACET_ALL = 500
+# Clickable examples of the query syntax, shown on the empty search page and when nothing is
+# found: (what to type, what it shows).
+SYNTAX_EXAMPLES = [
+    ("质生产", _("任意连续的字都能找到原文，不论怎样分词")),
+    ("“高质量发展”", _("加引号，只找完整短语")),
+    ("轴承 -钢铁", _("-词：排除含该词的讲稿")),
+    ("新冠肺炎 OR 汶川", _("OR：任一即可")),
+    ("speaker:周宇", _("讲者；也可用 org:机构、event:会议")),
+    ("year:2015-2024 轴承", _("年份或年份区间；正文里的“2024年”按字检索")),
+    ("新質生產力", _("繁体、简体、全角、半角、大小写都一样")),
+]
 
 
-def page_context(outcome, *, link):
-    """What the results template shows. `link(**changes)`: "?…" to this page, changed."""
+def page_context(outcome, *, link, filters, sort, expanded=""):
+    """What the results template shows. `link(**changes)`: "?…" to this page, changed;
+    `expanded`: the facet shown in full (?more=…)."""
     facets = [
-        {"title": FACET_TITLES[name], "options": _facet_options_html(name, options, link)}
+        _facet(name, options, link, expanded=name == expanded)
         for name in FACETS
         if (options := outcome.facets.get(name))
     ]
     # The kind's label once per kind, not get_kind_display() (every label translated) per card.
     kinds = {value: str(label) for value, label in SpeechKind.choices}
+    marked = "?" + urlencode({"hl": marked_query(outcome.query)}) if outcome.query.raw else ""
+    more = gettext("另 %(n)d 段")
     cards = [
-        {
-            "hit": hit,
-            "kind": kinds.get(hit.speech.kind),
-            "snippets": snippet_list_html(hit.snippets),
-        }
+        {"hit": hit, "kind": kinds.get(hit.speech.kind), "snippets": _snippets(hit, marked, more)}
         for hit in outcome.hits
     ]
     suggestions = [
@@ -52,12 +67,84 @@ def page_context(outcome, *, link):
     return {
         "query": outcome.query.raw,
         "parsed": outcome.query,
+        "reading": _reading(outcome.query),
         "outcome": outcome,
         "cards": cards,
         "facets": facets,
+        "chips": _chips(filters, outcome.facets, link),
+        "sort": sort,
+        "sorts": [(s, SORT_TEXT[s], link(sort=s)) for s in SORTS],
         "suggestions": suggestions,
+        "examples": [(q, text, link.only(q=q)) for q, text in SYNTAX_EXAMPLES],
         "notice": notice(outcome),
+        "words_link": link(match="words"),
+        "exact_link": link(match=""),
     }
+
+
+def marked_query(parsed):
+    """What the address page marks (?hl=) for this reading: the query itself, or in the words
+    reading its words, each then marked as it stands."""
+    if parsed.match != "words":
+        return parsed.raw
+    return " ".join(
+        f"“{t.phrase}”" if t.phrase else " ".join(t.pieces) for t in parsed.positive_terms
+    )
+
+
+def _reading(parsed):
+    """How the query was understood: groups that must all match, each a list of terms of
+    which one must match (A OR B), each term its pieces ("新冠 / 肺炎") or “a phrase”."""
+    return [[term.label for term in group] for group in parsed.groups]
+
+
+def _chips(filters, facets, link):
+    """The facet values chosen, each with a link that drops it."""
+    chips = []
+    for name, value in filters.items():
+        labels = [o["label"] for o in facets.get(name, ()) if o["selected"]]
+        label = labels[0] if labels else facet_label(name, value)
+        chips.append({"title": FACET_TITLES[name], "label": label, "url": link(**{name: ""})})
+    return chips
+
+
+def _facet(name, options, link, *, expanded):
+    """A facet: every year; of the others the most frequent, the rest behind 更多."""
+    shown = len(options) if name == "year" else FACET_ALL if expanded else FACET_OPTIONS
+    hidden = len(options) - shown
+    return {
+        "name": name,
+        "title": FACET_TITLES[name],
+        "options": _facet_options_html(name, options[:shown], link),
+        "more": link(more=name) + f"#facet-{name}" if hidden > 0 and not expanded else "",
+        "hidden": hidden,
+        "less": link(more="") + f"#facet-{name}" if expanded else "",
+    }
+
+
+def _snippets(hit, marked, more):
+    """A card's first snippet, the others behind 另 N 段, and 命中 N 处 linking to the address
+    with the query marked. Joined here rather than looped over in the card's template: Django
+    renders each variable node of twenty cards' sixty snippets on its own, which took a fifth
+    of the results page's time. A snippet's `html` is escaped already (engine.snippets)."""
+    if not hit.snippets:
+        return ""
+    items = [
+        f'<li><a class="snippet-anchor" href="{escape(hit.url + marked)}#p{s.paragraph:d}">'
+        f"§{s.paragraph:d}</a> {s.html}</li>"
+        for s in hit.snippets
+    ]
+    below = []
+    if hit.occurrences:
+        count = ngettext("命中 %(n)d 处", "命中 %(n)d 处", hit.occurrences) % {"n": hit.occurrences}
+        below.append(f'<a class="hit-count" href="{escape(hit.url + marked)}#hl-1">{count}</a>')
+    if len(items) > 1:
+        below.append(
+            f'<details class="more-snippets"><summary>{more % {"n": len(items) - 1}}</summary>'
+            f'<ul class="snippets">{"".join(items[1:])}</ul></details>'
+        )
+    html = f'<ul class="snippets">{items[0]}</ul>'
+    return mark_safe(html + (f'<div class="hit-more">{"".join(below)}</div>' if below else ""))
 
 
 def as_json(outcome, *, sort, absolute, page_url):
@@ -77,6 +164,9 @@ def as_json(outcome, *, sort, absolute, page_url):
         "query_truncated": outcome.query.truncated,
         "notice": notice(outcome),
         "sort": sort,
+        "match": outcome.query.match,
+        "fallback": outcome.fallback,
+        "broader": outcome.broader,
         "next": page(outcome.page + 1),
         "previous": page(outcome.page - 1),
         "results": [_hit_json(hit, absolute) for hit in outcome.hits],
@@ -122,26 +212,13 @@ def notice(outcome):
     return " ".join(parts)
 
 
-def snippet_list_html(snippets):
-    """A card's list of snippets. Joined here rather than looped over in the card's template:
-    Django renders each variable node of twenty cards' sixty snippets on its own, which took a
-    fifth of the results page's time. `html` is escaped already (engine.snippets)."""
-    if not snippets:
-        return ""
-    items = "".join(
-        f'<li><a class="snippet-anchor" href="{escape(s.url)}">§{s.paragraph:d}</a> {s.html}</li>'
-        for s in snippets
-    )
-    return mark_safe(f'<ul class="snippets">{items}</ul>')
-
-
 def _facet_options_html(name, options, link):
     """A facet's options as list items. Joined here rather than looped over in the template
     (seventy-five options, five variables each, took a fifth of the page's rendering), and
     escaped by the standard library's escape, which Django's format_html wraps at ten times
     the cost."""
     items = []
-    for o in options[:FACET_OPTIONS]:
+    for o in options:
         url, label = escape(link(**{name: "" if o["selected"] else o["value"]})), escape(o["label"])
         if o["selected"]:
             items.append(f'<li class="selected"><a href="{url}" aria-current="true">{label}</a>')

@@ -18,19 +18,20 @@ from speeches import cards, pages, selectors
 from speeches.models import Event, Organization, Person, SpeechKind
 
 from .documents import searchable_names
-from .engine.analysis import fold
+from .engine.analysis import fold, jieba_words
 from .engine.cache import cache
 from .engine.collect import SORTS, collect, facet_counts
 from .engine.evaluation import Evaluation, as_docs
 from .engine.query import build_plan, parse
 from .engine.query.build import like_plan
-from .engine.snippets import best_snippets, choose, snippets_of
+from .engine.query.syntax import MATCHES
+from .engine.snippets import best_snippets, choose_and_count, count_in_paragraphs, snippets_of
 from .engine.store import FOLDED, WORDS, coded_column, document_texts
 
 log = logging.getLogger(__name__)
 
 FACETS = ("year", "kind", "speaker", "organization", "event")
-__all__ = ["FACETS", "SORTS", "Filters", "Outcome", "matching_ids", "search"]
+__all__ = ["FACETS", "MATCHES", "SORTS", "Filters", "Outcome", "matching_ids", "search"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class Hit:
     score: float
     snippets: list = field(default_factory=list)
     url: str = ""
+    # Places in the body where the query is marked (engine.snippets.choose_and_count).
+    occurrences: int = 0
 
 
 @dataclass
@@ -79,6 +82,10 @@ class Outcome:
     hits: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
     suggestions: list = field(default_factory=list)
+    # The exact reading found nothing and this is the words reading, used in its place.
+    fallback: bool = False
+    # How many more addresses the words reading finds than the exact one (None: not asked).
+    broader: int | None = None
 
     @property
     def num_pages(self):
@@ -98,16 +105,18 @@ def search(
     page_size=None,
     facets=True,
     everything=False,
+    match="exact",
 ):
-    """The outcome of `query` narrowed by `filters`. An empty query finds nothing (an empty
-    search box), or, with `everything`, every address."""
+    """The outcome of `query` narrowed by `filters`, read as `match` says (syntax.MATCHES). An
+    empty query finds nothing (an empty search box), or, with `everything`, every address."""
     page_size = page_size or settings.ARCHIVE_PAGE_SIZE
     page = min(max(1, page), max_pages(page_size))
     searcher = backend().searcher()
     if searcher is None:
         log.warning("no search index yet: run `manage.py rebuild_search_index`")
-        return Outcome(query=parse(query), page=1, page_size=page_size)
-    key = ("outcome", query, page, sort, filters, page_size, facets, everything, get_language())
+        return Outcome(query=parse(query, match=match), page=1, page_size=page_size)
+    key = ("outcome", query, match, page, sort, filters, page_size, facets, everything)
+    key += (get_language(),)
     return cache.value(
         searcher,
         key,
@@ -120,12 +129,13 @@ def search(
             page_size=page_size,
             facets=facets,
             everything=everything,
+            match=match,
         ),
     )
 
 
-def _search(searcher, *, query, page, sort, filters, page_size, facets, everything):
-    parsed = parse(query)
+def _search(searcher, *, query, page, sort, filters, page_size, facets, everything, match):
+    parsed = parse(query, match=match)
     outcome = Outcome(query=parsed, page=page, page_size=page_size)
     if parsed.is_empty and not filters.items() and not everything:
         return outcome
@@ -133,7 +143,32 @@ def _search(searcher, *, query, page, sort, filters, page_size, facets, everythi
     if plan is None:
         _suggest(outcome, filters)
         return outcome
-    return _collected(searcher, outcome, plan, filters=filters, sort=sort, facets=facets)
+    outcome = _collected(searcher, outcome, plan, filters=filters, sort=sort, facets=facets)
+    if match != "exact" or not _words_may_differ(parsed):
+        return outcome
+    words = parse(query, match="words")
+    if not words.positive_terms:  # punctuation alone has no words to read
+        return outcome
+    broader = _count(searcher, _plan(searcher, words, filters)) - outcome.count
+    if outcome.count or not broader:
+        outcome.broader = broader
+        return outcome
+    # Nothing as it stands: the words reading, labelled as such.
+    fallback = Outcome(query=words, page=page, page_size=page_size, fallback=True)
+    plan = _plan(searcher, words, filters)
+    return _collected(searcher, fallback, plan, filters=filters, sort=sort, facets=facets)
+
+
+def _words_may_differ(parsed):
+    """Whether the words reading could find more: some string is not one jieba word."""
+    return any(
+        t.phrase and [w for w, _, _ in jieba_words(t.phrase)] != [t.phrase]
+        for t in parsed.positive_terms
+    )
+
+
+def _count(searcher, plan):
+    return 0 if plan is None else len(Evaluation(searcher).docs(plan.matched))
 
 
 def _collected(searcher, outcome, plan, *, filters, sort, facets, leave_out=()):
@@ -182,10 +217,10 @@ def more_like(*, speech_id, page_size=None):
     return found
 
 
-def matching_ids(query, filters=Filters(), *, among=None):
+def matching_ids(query, filters=Filters(), *, among=None, match="exact"):
     """Every matching speech id (of the ids `among`, if given), unranked, as the results page
     finds them: for checks, tests and the benchmark's recall, not for pages."""
-    parsed = parse(query)
+    parsed = parse(query, match=match)
     searcher = backend().searcher()
     plan = None if parsed.is_empty or searcher is None else _plan(searcher, parsed, filters)
     if plan is None:
@@ -247,7 +282,7 @@ def _hits(searcher, docnums, scores, parsed):
     release = None if settings.DEBUG else pages.release()
     speeches = cards.published_cards(ids=ids, language=get_language(), release=release)
     pieces = parsed.highlight_pieces
-    choices = _choices(searcher, docnums, ids, speeches, pieces) if pieces else {}
+    choices, counts = _choices(searcher, docnums, ids, speeches, pieces) if pieces else ({}, {})
     texts = _chosen_texts(choices)
     hits = []
     for pk, score in zip(ids, scores, strict=True):
@@ -255,28 +290,39 @@ def _hits(searcher, docnums, scores, parsed):
         if speech is None:
             continue  # unpublished or deleted since the last index write
         url = speech.get_absolute_url()
-        snippets = []
+        snippets, count = [], counts.get(pk)
         if pieces:
             snippets = None
             if choices.get(pk) is not None:
                 snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
             if snippets is None:  # the index is older than the text: read and cut it afresh
-                paragraphs = speech.paragraphs.values_list("position", "text")
+                paragraphs = list(speech.paragraphs.values_list("position", "text"))
                 snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
-        hits.append(Hit(speech=speech, score=round(float(score), 4), snippets=snippets, url=url))
+                count = count_in_paragraphs(paragraphs, pieces)
+        score = round(float(score), 4)
+        hits.append(Hit(speech, score, snippets=snippets, url=url, occurrences=count or 0))
     return hits
 
 
 def _choices(searcher, docnums, ids, speeches, pieces):
-    """{speech id: the paragraphs chosen for snippets from the index, or None}."""
+    """({speech id: the paragraphs chosen for snippets from the index, or None},
+    {speech id: how many places of its body are marked (命中 N 处), or None})."""
     folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
-    choices = {}
+    choices, counts = {}, {}
     for docnum, pk in zip(docnums, ids, strict=True):
         speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
         if speech is not None and text is not None and lengths is not None:
             names = len(searchable_names(speech))
-            choices[pk] = choose(folded=text, lengths=lengths, names=names, pieces=pieces)
-    return choices
+            choices[pk], counts[pk] = choose_and_count(
+                folded=text, lengths=lengths, names=names, pieces=pieces
+            )
+    return choices, counts
+
+
+def facet_label(name, value):
+    """A facet value's label as the facets show it, also where no result has that value."""
+    searcher = backend().searcher()
+    return value if searcher is None else _labels_of(searcher, name).get(value, value)
 
 
 def _chosen_texts(choices):

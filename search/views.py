@@ -31,12 +31,14 @@ class _Counted:
 
 def _request_args(request):
     sort = request.GET.get("sort", "relevance")
+    match = request.GET.get("match", "exact")
     return {
         "query": request.GET.get("q", ""),
         # Within the result window: ranking page 999 means scoring 20,000 matches.
         "page": bounded_page_number(request.GET.get("page"), settings.ARCHIVE_PAGE_SIZE),
         "sort": sort if sort in service.SORTS else "relevance",
         "filters": service.Filters.from_params(request.GET),
+        "match": match if match in service.MATCHES else "exact",
     }
 
 
@@ -73,11 +75,15 @@ def search_page(request):
     args = _request_args(request)
     outcome = service.search(**args)
     link = _Linker(request)
-    context = presenters.page_context(outcome, link=link)
+    context = presenters.page_context(
+        outcome,
+        link=link,
+        filters=args["filters"],
+        sort=args["sort"],
+        expanded=request.GET.get("more", ""),
+    )
     context |= {
         "page": BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page),
-        "sort": args["sort"],
-        "sort_links": {s: link(sort=s) for s in service.SORTS},
         "querystring": link()[1:],  # without the "?"
         "window": settings.ARCHIVE_MAX_RESULTS,
     }

@@ -1,4 +1,5 @@
-"""RSS and Atom feeds of the latest published addresses.
+"""RSS and Atom feeds of the latest published addresses, and Atom feeds of one speaker's, event's
+or organization's (search.feeds has one per search query).
 
 Feed readers render an item's description as HTML, so it comes from an autoescaped
 template: a transcript's own markup reaches the reader as visible text, never as markup.
@@ -15,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from . import selectors
+from .exports import byline, xml_safe
 from .models import Paragraph
 
 FEED_ITEMS = 30
@@ -23,36 +25,23 @@ SUMMARY_CHARS = 200
 LEAD_PARAGRAPHS = 4
 
 
-def latest_published():
+def with_lead(speeches):
+    """`speeches` with their opening paragraphs (`lead_paragraphs`), which the summary shows."""
     lead = Paragraph.objects.filter(position__lte=LEAD_PARAGRAPHS).order_by("position")
-    return (
-        selectors.published_speeches()
-        .by_date()
-        .prefetch_related(Prefetch("paragraphs", queryset=lead, to_attr="lead_paragraphs"))[
-            :FEED_ITEMS
-        ]
+    return speeches.prefetch_related(
+        Prefetch("paragraphs", queryset=lead, to_attr="lead_paragraphs")
     )
+
+
+def latest_published(speeches=None):
+    speeches = selectors.published_speeches() if speeches is None else speeches
+    return with_lead(speeches.by_date())[:FEED_ITEMS]
 
 
 def summary(speech):
     """Plain text: the opening paragraphs (headings skipped), cut to SUMMARY_CHARS characters."""
     texts = [p.text for p in speech.lead_paragraphs if not p.is_heading]
     return Truncator(" ".join(texts)).chars(SUMMARY_CHARS)
-
-
-def byline(speech):
-    """Who spoke, where and when, in one line of plain text."""
-    parts = []
-    if speech.speaker:
-        role = "".join(
-            filter(None, [speech.organization and speech.organization.name, speech.position])
-        )
-        parts.append(f"{speech.speaker.name}（{role}）" if role else speech.speaker.name)
-    if speech.event:
-        parts.append(speech.event.name)
-    if speech.date:
-        parts.append(speech.date_display)
-    return " · ".join(parts)
 
 
 class LatestSpeechesFeed(Feed):
@@ -95,9 +84,69 @@ class LatestSpeechesFeed(Feed):
     def item_categories(self, item):
         return [c for c in (item.get_kind_display(), item.event and item.event.name) if c]
 
+    def get_feed(self, obj, request):
+        """The feed with the control characters XML cannot hold left out, so a title or a query
+        holding one still gives a feed (Django refuses to write them)."""
+        feed = super().get_feed(obj, request)
+        feed.feed = _xml_safe_values(feed.feed)
+        feed.items = [_xml_safe_values(item) for item in feed.items]
+        return feed
+
+
+def _xml_safe_values(fields):
+    def clean(value):
+        if isinstance(value, str):
+            return xml_safe(value)
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    return {name: clean(value) for name, value in fields.items()}
+
 
 class LatestSpeechesAtomFeed(LatestSpeechesFeed):
     feed_type = Atom1Feed
 
     def subtitle(self):
         return self.description()
+
+
+class RecordFeed(LatestSpeechesAtomFeed):
+    """The newest published addresses of one speaker, event or organization (Atom). The record
+    is public as its page is (selectors.get_*): one named only by drafts is a 404."""
+
+    get_record = None  # staticmethod(selectors.get_person), …
+    field = None  # the Speech field naming the record
+
+    def get_object(self, request, pk):
+        return self.get_record(pk=pk)
+
+    def title(self, obj):
+        return _("讲稿库 · %(name)s的讲稿") % {"name": obj}
+
+    def description(self, obj):
+        return _("%(name)s的讲稿，按讲话日期最新在前") % {"name": obj}
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return latest_published(selectors.published_speeches().filter(**{self.field: obj}))
+
+
+class PersonFeed(RecordFeed):
+    get_record = staticmethod(selectors.get_person)
+    field = "speaker"
+
+
+class EventFeed(RecordFeed):
+    get_record = staticmethod(selectors.get_event)
+    field = "event"
+
+
+class OrganizationFeed(RecordFeed):
+    get_record = staticmethod(selectors.get_organization)
+    field = "organization"

@@ -13,6 +13,7 @@ deploy from serving pages of the old look.
 
 import hashlib
 import zlib
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from . import selectors
+from . import exports, selectors
 from .models import Speech
 
 # Stored pages hold this origin in their absolute URLs (the citation line); a response puts the
@@ -37,14 +38,41 @@ CARD_HEAD = "includes/speech_card_head.html"
 EAGER_LIMIT = 100
 
 
-def render(request, speech, *, origin):
+@dataclass
+class Marking:
+    """A query's occurrences marked in an address (?hl=…): `html` has each marked paragraph's
+    escaped text by position, its <mark>s numbered hl-1 to hl-`count` through the address."""
+
+    query: str
+    count: int = 0
+    html: dict = field(default_factory=dict)
+
+
+# marker(speech=, paragraphs=[(position, text)], query=) -> Marking, or None for a query with
+# nothing to mark. The search app sets it (search.apps), since only search knows how a query
+# matches text; speeches never imports search.
+marker = None
+
+
+def render(request, speech, *, origin, query=""):
+    """The address page; with `query` (and a marker), its occurrences marked."""
     previous, following = selectors.neighbours(speech_id=speech.pk, event_id=speech.event_id)
+    paragraphs = speech.paragraphs.all()
+    marking = None
+    if query and marker is not None:
+        paragraphs = list(paragraphs)
+        found = [(p.position, p.text) for p in paragraphs]
+        marking = marker(speech=speech, paragraphs=found, query=query)
+        for paragraph in paragraphs if marking else ():
+            paragraph.marked = marking.html.get(paragraph.position)
     context = {
         "speech": speech,
-        "paragraphs": speech.paragraphs.all(),
+        "paragraphs": paragraphs,
+        "marking": marking,
         "previous": previous,
         "next": following,
         "citation_url": origin + speech.get_absolute_url(),
+        "citation": exports.citation(speech, url=origin + speech.get_absolute_url()),
     }
     return render_to_string(TEMPLATE, context, request=request)
 

@@ -6,13 +6,15 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from config.security import BoundedPaginator
+from config.security import BoundedPaginator, rate_limited
 
-from . import pages, selectors
+from . import exports, pages, selectors
 
 PAGE_CACHE_SECONDS = 600
 # The people filter reads no more of what was typed: a name or its pinyin is far shorter.
@@ -91,8 +93,11 @@ def speech_list(request):
 
 @require_safe
 def speech_detail(request, pk):
+    query = request.GET.get("hl", "")
     if sees_drafts(request.user):
-        return _staff_speech_detail(request, pk)
+        return _staff_speech_detail(request, pk, query)
+    if query:
+        return _marked_speech_detail(request, pk, query)
     # With DEBUG (runserver), templates change under a running process: always render.
     if not (request.user.is_authenticated or settings.DEBUG):
         stored = selectors.stored_page(
@@ -109,17 +114,53 @@ def sees_drafts(user):
 
 
 @never_cache
-def _staff_speech_detail(request, pk):
+def _staff_speech_detail(request, pk, query):
     # Rendered live and never cached, here or by a browser or proxy: a draft's page must
     # not outlive the staff's session, nor a stale page hide their last edit.
     speech = selectors.get_speech_for_staff(pk=pk)
-    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
+    origin = pages.origin_of(request)
+    return HttpResponse(pages.render(request, speech, origin=origin, query=query))
 
 
 @cached_for_readers()
 def _rendered_speech_detail(request, pk):
     speech = selectors.get_published_speech(pk=pk)
     return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request)))
+
+
+def _marked_speech_detail(request, pk, query):
+    """The address with `query` marked, for a reader coming from a search result: rendered for
+    each request, never stored or cached, since any text can be asked for."""
+    speech = selectors.get_published_speech(pk=pk)
+    return HttpResponse(pages.render(request, speech, origin=pages.origin_of(request), query=query))
+
+
+@require_safe
+@rate_limited
+def speech_export(request, pk, fmt):
+    """The address as a file in `fmt` (exports.FORMATS): its citation or its text. Drafts as
+    on the page: for staff who may view them, fresh each time; for anyone else 404."""
+    staff = sees_drafts(request.user)
+    if staff:
+        speech = selectors.get_speech_for_staff(pk=pk)
+    else:
+        speech = selectors.get_published_speech(pk=pk)
+    export = exports.FORMATS[fmt]
+    url = pages.origin_of(request) + speech.get_absolute_url()
+    response = HttpResponse(export.build(speech, url=url), content_type=export.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        True, exports.file_name(speech, export.extension)
+    )
+    if staff:
+        add_never_cache_headers(response)
+    return response
+
+
+@require_safe
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("speeches:sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /api/", f"Sitemap: {sitemap}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def _listing(request, template, obj, speeches, **extra):

@@ -21,11 +21,15 @@ CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 # Grams cover them all, so that a query cutting through a number ("0多万") still matches.
 GRAM_RUN = re.compile(r"[^\W_]+")
 _GRAM_CHAR = re.compile(r"[^\W_]")
-# Whitespace between Chinese characters (stray line breaks from PDFs) and between Chinese
-# and digits ("2024 年") carries no meaning; Latin words keep their spaces.
+# Whitespace between Chinese characters (stray line breaks from PDFs), between Chinese and
+# digits ("2024 年"), between digits, and between a Latin letter and a digit ("PM 2.5", "M 2")
+# carries no meaning; Latin words keep their spaces, and so does text around punctuation.
+_GLUED = f"{_CJK_CLASS}0-9"
 _DROPPABLE_SPACE = re.compile(
-    rf"(?<=[{_CJK_CLASS}0-9])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])\s+(?=[0-9])"
+    rf"(?<=[{_GLUED}])\s+(?=[{_GLUED}])|(?<=[a-z])\s+(?=[0-9])|(?<=[0-9])\s+(?=[a-z])"
 )
+_GLUED_CHAR = re.compile(f"[{_GLUED}]")
+_LATIN = re.compile("[a-z]")
 # Between the parts of a document's searchable text. A pilcrow, not a blank line: folding joins
 # CJK across whitespace, never across ¶, and jieba cuts there too.
 SEPARATOR = "\n¶\n"
@@ -145,6 +149,67 @@ def _fold_with_map_slowly(text):
     folded = "".join(ch for j, (_, ch) in enumerate(kept) if j not in dropped)
     offsets = [i for j, (i, _) in enumerate(kept) if j not in dropped]
     return folded, offsets
+
+
+# -- phrases: a query matched as it stands, whitespace never separating a match ------------
+
+
+def phrase_of(folded):
+    """A folded query string as a phrase: whitespace goes, except one space between Latin
+    words ("made in china"); the text's own whitespace is then never what separates a match."""
+    return re.sub(r"\s+", lambda m: " " if _latin_around(m) else "", folded.strip())
+
+
+def _latin_around(match):
+    text, start, end = match.string, match.start(), match.end()
+    return bool(
+        start and end < len(text) and _LATIN.match(text[start - 1]) and _LATIN.match(text[end])
+    )
+
+
+def _glued(a, b):
+    """Whether folded text can never hold whitespace between the characters a and b: folding
+    dropped it (Chinese and digits, Latin and digits), or both are Latin letters of a word."""
+    glued_a, glued_b = bool(_GLUED_CHAR.match(a)), bool(_GLUED_CHAR.match(b))
+    latin_a, latin_b = bool(_LATIN.match(a)), bool(_LATIN.match(b))
+    return (
+        (glued_a and glued_b)
+        or (latin_a and latin_b)
+        or (a.isdigit() and latin_b)
+        or (latin_a and b.isdigit())
+    )
+
+
+def phrase_parts(phrase):
+    """The runs of a phrase that the index holds as they stand: letters, digits and Chinese
+    characters, cut where the text may hold whitespace (between Chinese and Latin) and at
+    punctuation and spaces. Every document holding the phrase holds each part."""
+    parts = []
+    for run in GRAM_RUN.finditer(phrase):
+        text, start = run.group(), 0
+        for i in range(1, len(text)):
+            if not _glued(text[i - 1], text[i]):
+                parts.append(text[start:i])
+                start = i
+        parts.append(text[start:])
+    return list(dict.fromkeys(parts))
+
+
+def is_plain(phrase):
+    """Whether the phrase is one run of characters the text can hold only as they stand."""
+    return phrase_parts(phrase) == [phrase]
+
+
+def phrase_pattern(phrase):
+    """A regex (str) finding the phrase in folded text, with any whitespace where folded text
+    may keep some (around punctuation, between Chinese and Latin)."""
+    out = [re.escape(phrase[0])] if phrase else []
+    for a, b in zip(phrase, phrase[1:], strict=False):
+        if b == " ":
+            continue
+        gap = r"\s+" if a == " " else "" if _glued(a, b) else r"\s*"
+        out.append(gap + re.escape(b))
+    return "".join(out)
 
 
 # -- jieba: set up in this one place, loaded once per process ------------------------------

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .evaluation import Evaluation, as_docs
-from .query.plan import Run
 from .store import coded_column, dates
 
 # Only this many best BM25 matches get the "whole run intact" bonus: it reads their text,
 # far too slow at every match of a common word, and it matters on the first pages only.
 RERANK = 50
-SORTS = ("relevance", "date")
+# "date" is newest first (the name links and the API have used since the start).
+SORTS = ("relevance", "date", "oldest")
 
 
 @dataclass
@@ -28,36 +28,40 @@ def collect(searcher, plan, *, page, page_size, sort="relevance"):
     matches = evaluation.docs(plan.matched)
     page = max(1, min(page, -(-len(matches) // page_size)))
     start, end = (page - 1) * page_size, page * page_size
-    if sort == "date":
-        order = np.lexsort((matches, -dates(searcher)[matches]))
-        docs = matches[order][start:end].tolist()
+    if sort in ("date", "oldest"):
+        docs = _by_date(searcher, matches, oldest=sort == "oldest")[start:end].tolist()
         shown = np.sort(np.array(docs, dtype=np.int64))
         scores = dict(zip(shown.tolist(), evaluation.ranking(plan, shown).tolist(), strict=True))
-        bonus = intact_bonus(searcher, plan.runs, docs, evaluation=evaluation)
+        final = rescored(evaluation, plan, docs, scores)
     else:
         ranking = evaluation.ranking(plan, matches)
         # Whoosh's order: best score first, then lowest docnum.
         best = np.lexsort((matches, -ranking))[: max(end, RERANK)]
         ranked = matches[best].tolist()
         scores = dict(zip(ranked, ranking[best].tolist(), strict=True))
-        bonus = intact_bonus(searcher, plan.runs, ranked[:RERANK], evaluation=evaluation)
-        # The bonus for whole runs reorders the best only: the check reads their text.
-        head = sorted(ranked[:RERANK], key=lambda d: -(scores[d] + bonus.get(d, 0.0)))
+        # The re-ranking reorders the best only: it reads their text.
+        final = scores | rescored(evaluation, plan, ranked[:RERANK], scores)
+        head = sorted(ranked[:RERANK], key=lambda d: -final[d])
         docs = (head + ranked[RERANK:])[start:end]
-    return Collected(matches, page, docs, [scores[d] + bonus.get(d, 0.0) for d in docs])
+    return Collected(matches, page, docs, [final[d] for d in docs])
 
 
-def intact_bonus(searcher, runs, docnums, *, evaluation=None):
-    """{docnum: what Run(run) (its bigrams' scores, where the run is intact) adds there},
-    for each of `docnums` and all of `runs`.
+def _by_date(searcher, matches, *, oldest):
+    """The matches newest (or oldest) first, undated ones last either way, then by docnum."""
+    found = dates(searcher)[matches]  # 0: no date
+    key = np.where(found == 0, np.iinfo(np.int64).max, found) if oldest else -found
+    return matches[np.lexsort((matches, key))]
 
-    Checked at those documents only: reading the text of every match of a common word would
-    cost far more, and the bonus matters on the first pages only.
-    """
-    evaluation = evaluation or Evaluation(searcher)
+
+def rescored(evaluation, plan, docnums, scores):
+    """{docnum: its score once the plan's re-ranking is added (or put in its place)} for each
+    of `docnums`, `scores` their scores so far. Checked at those documents only: the
+    re-ranking reads their text, far too slow at every match of a common word."""
+    if plan.rerank is None or not docnums:
+        return {d: scores[d] for d in docnums}
     docs = as_docs(docnums)
-    bonus = sum(Run(run).scores(evaluation, docs) for run in runs)
-    return dict(zip(docs.tolist(), bonus.tolist(), strict=True)) if runs else {}
+    extra = dict(zip(docs.tolist(), plan.rerank.scores(evaluation, docs).tolist(), strict=True))
+    return {d: extra[d] if plan.replace else scores[d] + extra[d] for d in docnums}
 
 
 def facet_counts(searcher, matches, names):

@@ -10,15 +10,20 @@ An Evaluation lives for one search: it keeps the postings and the matches it has
 that each node of the plan is evaluated once however often the ranking asks for it.
 """
 
+import math
+import re
+from functools import lru_cache
+
 import numpy as np
 from whoosh.scoring import BM25FScorer, WeightScorer
 
 from . import codec
-from .analysis import is_one_word
+from .analysis import SEPARATOR, is_one_word, is_plain, phrase_pattern, query_grams
 from .cache import cache
 from .store import FOLDED, document_texts, field_norms
 
 WORDS_FIELD = "text"
+_SEPARATOR = SEPARATOR.encode("utf-8")
 NONE = codec.NONE
 
 
@@ -92,6 +97,59 @@ class Evaluation:
         read = unsure[[texts.holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
         return union([sure, read])
 
+    def holding(self, phrase, docs):
+        """Those of `docs` whose folded text holds the phrase, whitespace in the text never
+        separating a match (see analysis.phrase_pattern)."""
+        if not len(docs):
+            return docs
+        texts, find = document_texts(self.searcher, FOLDED), _finder(phrase)
+        return docs[[find(texts.raw(d)) for d in docs.tolist()]]
+
+    def occurrences(self, phrase, docs):
+        """How often the phrase occurs in the folded text of each of `docs` (not overlapping,
+        as str.count counts)."""
+        texts, count = document_texts(self.searcher, FOLDED), _counter(phrase)
+        return np.array([count(texts.raw(d)) for d in docs.tolist()], dtype=np.float64)
+
+    def together(self, first, second, unit, docs):
+        """Those of `docs` where the phrases `first` and `second` occur in one paragraph
+        (`unit` "paragraph") or one sentence ("sentence")."""
+        if not len(docs):
+            return docs
+        texts = document_texts(self.searcher, FOLDED)
+        return docs[[together(texts.raw(d), first, second, unit) for d in docs.tolist()]]
+
+    def in_title(self, phrases, docs):
+        """1.0 for each of `docs` whose title (the first part of its folded text) holds every
+        one of the phrases, else 0.0."""
+        texts, finds = document_texts(self.searcher, FOLDED), [_finder(p) for p in phrases]
+        titles = ((texts.raw(d) or b"").split(_SEPARATOR, 1)[0] for d in docs.tolist())
+        return np.array([float(all(f(t) for f in finds)) for t in titles])
+
+    def estimated_occurrences(self, phrase, parts, docs):
+        """An upper bound of each of `docs`' occurrences of the phrase, from the postings
+        alone: the fewest occurrences of any of its bigrams (1 where it has none)."""
+        grams = {g for part in parts for g in query_grams(part) if len(g) == 2}
+        if not grams:
+            return np.ones(len(docs))
+        counts = []
+        for gram in grams:
+            postings = self.postings("grams", gram, docs)
+            where, found = postings.at(docs) if len(postings.ids) else (None, None)
+            counts.append(
+                np.where(found, postings.weights[where], 0.0)
+                if found is not None
+                else np.zeros(len(docs))
+            )
+        return np.maximum(np.min(counts, axis=0), 1.0)
+
+    def length_norms(self):
+        """BM25's length part of every document, by its number of bigrams (about its length
+        in characters), with Whoosh's B and K1."""
+        weighting, reader = self.searcher.weighting, self.reader
+        average = reader.field_length("grams") / max(1, reader.doc_count_all())
+        return field_norms(self.searcher, "grams", weighting.B, weighting.K1, average or 1.0)
+
     def every(self, within):
         every = [
             offset + np.fromiter(reader.all_doc_ids(), np.int64) for reader, offset in self.leaves
@@ -136,3 +194,45 @@ def total(parts, size):
     """Scores added up. Whoosh adds them in the order of its matcher tree: the sums differ
     in rounding only."""
     return np.sum(parts, axis=0) if parts else np.zeros(size)
+
+
+# Where a sentence ends, in folded text (full-width ！？； fold to ASCII).
+_SENTENCE_END = re.compile("(?:。|!|\\?|;|…)+".encode())
+
+
+def together(raw, first, second, unit):
+    """Whether folded text (bytes) holds both phrases in one paragraph, or one sentence. The
+    parts before the body (title, names) count as paragraphs of their own."""
+    if raw is None:
+        return True  # an index written without the text column cannot tell: never missed
+    find_first, find_second = _finder(first), _finder(second)
+    for paragraph in raw.split(_SEPARATOR):
+        units = _SENTENCE_END.split(paragraph) if unit == "sentence" else (paragraph,)
+        if any(find_first(u) and find_second(u) for u in units):
+            return True
+    return False
+
+
+def idf(documents, matching):
+    """BM25's inverse document frequency (Lucene's, never negative)."""
+    return math.log(1 + (documents - matching + 0.5) / (matching + 0.5))
+
+
+@lru_cache(maxsize=256)
+def _finder(phrase):
+    """found(raw bytes) for a phrase: a plain substring test where the text can hold it only
+    as it stands, else its pattern. Text indexed without the column (None) holds it."""
+    if is_plain(phrase):
+        needle = phrase.encode("utf-8")
+        return lambda raw: raw is None or needle in raw
+    pattern = re.compile(phrase_pattern(phrase).encode("utf-8"))
+    return lambda raw: raw is None or pattern.search(raw) is not None
+
+
+@lru_cache(maxsize=256)
+def _counter(phrase):
+    if is_plain(phrase):
+        needle = phrase.encode("utf-8")
+        return lambda raw: 0 if raw is None else raw.count(needle)
+    pattern = re.compile(phrase_pattern(phrase).encode("utf-8"))
+    return lambda raw: 0 if raw is None else sum(1 for _ in pattern.finditer(raw))

@@ -1,4 +1,5 @@
-"""The 1-3 paragraphs of an address that best match a query, with whole words marked.
+"""The 1-3 paragraphs of an address that best match a query, with whole words marked; the
+marks of a whole address (?hl=, search.marking) and their count (命中 N 处).
 
 Found by substring search over the hits' folded text, which the index keeps beside the
 lengths of its jieba words: only the chosen paragraphs are read from the database, and their
@@ -7,16 +8,30 @@ would re-analyze each whole address instead (about 100 ms a hit). Where the inde
 database disagree (an edit not indexed yet), the paragraphs are read and cut afresh.
 """
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from itertools import chain
 
-from .analysis import SEPARATOR, fold_with_map, jieba_tokenizer, raw_pattern, word_ends
+import numpy as np
+
+from .analysis import (
+    SEPARATOR,
+    fold,
+    fold_with_map,
+    is_plain,
+    jieba_tokenizer,
+    phrase_pattern,
+    raw_pattern,
+    word_ends,
+)
 
 MAX_SNIPPETS = 3
-WINDOW = 220
-LEAD = 60
+# A snippet is about two lines of a result (one card, one snippet shown at first).
+WINDOW = 100
+LEAD = 30
 
 
 @dataclass(frozen=True)
@@ -36,11 +51,28 @@ class Choice:
 
 
 def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
-    """The paragraphs of an indexed text that best match `pieces`, in order.
+    """The paragraphs of an indexed text that best match `pieces` (at most `limit` of them;
+    None: all that match), in order.
 
     `folded`: the folded searchable text, parts joined by SEPARATOR; `lengths`: its
     word_lengths(); `names`: how many parts come before the body. None if the two disagree.
     """
+    split = _split(folded, lengths)
+    return None if split is None else _chosen(split, names, pieces, limit)
+
+
+def choose_and_count(*, folded, lengths, names, pieces):
+    """(choose(), the number of places of the body an address page marks for `pieces`), the
+    text split once; (None, None) if the lengths do not add up to the text."""
+    split = _split(folded, lengths)
+    if split is None:
+        return None, None
+    return _chosen(split, names, pieces, MAX_SNIPPETS), _count(split, folded, names, pieces)
+
+
+def _split(folded, lengths):
+    """(parts, where each starts, the words' end offsets) of an indexed text; None if the
+    lengths do not add up to the text."""
     ends = word_ends(lengths)
     if (ends[-1] if len(ends) else 0) != len(folded):
         return None
@@ -48,9 +80,14 @@ def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
     for part in parts:
         starts.append(start)
         start += len(part) + len(SEPARATOR)
+    return parts, starts, ends
+
+
+def _chosen(split, names, pieces, limit):
+    parts, starts, ends = split
     scored = []
     for i in range(names, len(parts)):
-        kinds = [min(parts[i].count(p), 5) for p in pieces if p in parts[i]]
+        kinds = [min(n, 5) for p in pieces if (n := _occurrences_in(p, parts[i]))]
         if kinds:
             scored.append((-(len(kinds) * 10 + sum(kinds)), i))
     chosen = []
@@ -59,6 +96,34 @@ def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
         inside = ends[ends.searchsorted(first, "right") : ends.searchsorted(last, "right")]
         chosen.append(Choice(i - names + 1, parts[i], (inside - first).tolist()))
     return chosen
+
+
+def _count(split, folded, names, pieces):
+    """How many marks mark_all() puts in the body with the index's words: the matches grown
+    to whole words, those that then touch counted once."""
+    _parts, starts, ends = split
+    body = starts[names] if names < len(starts) else len(folded)
+    # _match_spans() from the body on, straight into an array (a common word has thousands).
+    matches = _alternatives(tuple(pieces)).finditer(folded, body)
+    spans = np.fromiter(chain.from_iterable(map(re.Match.span, matches)), np.int64)
+    if not len(spans):
+        return 0
+    first, last = spans[0::2], spans[1::2]
+    # _grown() for all spans at once. No match spans two parts, and words end where parts do.
+    before = ends.searchsorted(first, "right")
+    grown_first = np.where(before > 0, ends[before - 1], 0)
+    reach = np.maximum.accumulate(ends[ends.searchsorted(last)])
+    return 1 + int(np.count_nonzero(grown_first[1:] >= reach[:-1]))
+
+
+def count_in_paragraphs(paragraphs, pieces):
+    """The marks of text read from the database, where the index is older than it."""
+    total = 0
+    for _, text in paragraphs:
+        folded = fold(text)
+        if any(_occurrences_in(p, folded) for p in pieces):
+            total += len(_word_spans(folded, _match_spans(folded, pieces)))
+    return total
 
 
 def snippets_of(choices, texts, *, pieces, url):
@@ -143,17 +208,49 @@ def mark_words(text, pieces, *, window=WINDOW, index=None):
     return "".join(out)
 
 
+def mark_all(text, pieces, *, index=None, first=1):
+    """(the whole text escaped with each matched word in <mark id="hl-N">, numbered from
+    `first`; how many marks), or (None, 0) where nothing matches.
+
+    `index`: the paragraph's Choice; its words are used where the text still folds to it, so
+    that the marks are those choose_and_count() counted.
+    """
+    folded, offsets = fold_with_map(text)
+    matches = _match_spans(folded, pieces)
+    if not matches:
+        return None, 0
+    if index is not None and folded == index.folded:
+        spans = _grown(matches, index.ends)
+    else:
+        spans = _word_spans(folded, matches)
+    out, cursor = [], 0
+    for number, (s, e) in enumerate(spans, first):
+        s, e = offsets[s], offsets[e - 1] + 1
+        out += [escape(text[cursor:s]), f'<mark id="hl-{number}">', escape(text[s:e]), "</mark>"]
+        cursor = e
+    out.append(escape(text[cursor:]))
+    return "".join(out), len(spans)
+
+
 def _match_spans(folded, pieces):
-    taken = [False] * len(folded)
-    spans = []
-    for piece in sorted(pieces, key=len, reverse=True):
-        i = folded.find(piece)
-        while i != -1:
-            if not any(taken[i : i + len(piece)]):
-                spans.append((i, i + len(piece)))
-                taken[i : i + len(piece)] = [True] * len(piece)
-            i = folded.find(piece, i + 1)
-    return sorted(spans)
+    """Where `pieces` occur, none overlapping another: from left to right, the longest piece
+    that occurs at each place."""
+    return [m.span() for m in _alternatives(tuple(pieces)).finditer(folded)]
+
+
+@lru_cache(maxsize=512)
+def _alternatives(pieces):
+    """One regex for all pieces, the longest first; each piece as search matches it: as it
+    stands, with any whitespace the folded text keeps (analysis.phrase_pattern)."""
+    ordered = sorted(pieces, key=len, reverse=True)
+    return re.compile("|".join(phrase_pattern(p) for p in ordered))
+
+
+def _occurrences_in(piece, folded):
+    """How often `piece` occurs in folded text, as search counts it."""
+    if is_plain(piece):
+        return folded.count(piece)
+    return sum(1 for _ in _alternatives((piece,)).finditer(folded))
 
 
 def _word_spans(folded, spans, context=6):

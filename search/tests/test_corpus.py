@@ -2,7 +2,9 @@
 
 import csv
 import datetime
+import math
 import random
+import re
 
 import pytest
 from whoosh import query as wq
@@ -13,6 +15,7 @@ from search.documents import searchable_text
 from search.engine import collect
 from search.engine.analysis import CJK_RUN, fold
 from search.engine.cache import cache
+from search.engine.evaluation import Evaluation
 from search.engine.query import build_plan
 from search.engine.query.plan import Run
 from search.engine.query.syntax import parse
@@ -159,10 +162,11 @@ def test_pages_follow_on_across_the_reranked_best(corpus_index, monkeypatch):
 
 
 def test_intact_bonus_is_what_the_run_would_add(corpus_index, monkeypatch):
-    """The bonus is checked at a few documents, not by a Run query: it must score the same."""
+    """In the words reading, the bonus is checked at a few documents, not by a Run query: it
+    must score the same."""
     q = "经济的发展"  # its bigrams also occur apart, in 经济的… and …的发展
-    plan = build_plan(parse(q))
-    assert plan.runs == (q,)
+    plan = build_plan(parse(q, match="words"))
+    assert [run.text for run in plan.rerank.children] == [q]
     searcher = service.backend().searcher()
 
     def scores(query):
@@ -172,7 +176,9 @@ def test_intact_bonus_is_what_the_run_would_add(corpus_index, monkeypatch):
     plain = scores(plan.whoosh())
     run = Run(q).whoosh()
     with_run = scores(wq.AndMaybe(plan.matched.whoosh(), wq.Or([plan.rank.whoosh(), run])))
-    bonus = {d: b for d, b in collect.intact_bonus(searcher, plan.runs, list(plain)).items() if b}
+    zero = dict.fromkeys(plain, 0.0)
+    rescored = collect.rescored(Evaluation(searcher), plan, list(plain), zero)
+    bonus = {d: b for d, b in rescored.items() if b}
     apart = set(searcher.docs_for_query(run.child)) - set(searcher.docs_for_query(run))
     assert bonus and apart & set(plain) and not apart & set(bonus)
     for docnum, score in plain.items():
@@ -181,7 +187,7 @@ def test_intact_bonus_is_what_the_run_would_add(corpus_index, monkeypatch):
     best = sorted(with_run, key=lambda d: (-with_run[d], d))[:10]
     assert best != sorted(plain, key=lambda d: (-plain[d], d))[:10]
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in best]
-    assert [h.speech.pk for h in _fresh(query=q, page_size=10).hits] == expected
+    assert [h.speech.pk for h in _fresh(query=q, page_size=10, match="words").hits] == expected
 
 
 @pytest.mark.parametrize("run", ["高质量发展", "社会主义", "经济的发展", "中华人民共和国"])
@@ -251,3 +257,106 @@ def test_a_target_year_is_text(corpus_index):
 def test_year_numerals_printed_with_a_circle_are_found(corpus_index):
     printed = _holding(corpus_index, "一九五○年")
     assert printed and printed <= service.matching_ids("“一九五〇年”")
+
+
+def _folded_bodies(corpus_index):
+    return {pk: fold(searchable_text(Speech.objects.get(pk=pk))) for pk in corpus_index}
+
+
+def test_an_unquoted_string_counts_exactly_the_addresses_holding_it(corpus_index):
+    """100 random 3-6 character strings, typed without quotes: the count is the number of
+    addresses whose text holds the string as it stands, and every hit holds it."""
+    bodies = _folded_bodies(corpus_index)
+    rng = random.Random(20261204)
+    runs = [r for text in bodies.values() for r in CJK_RUN.findall(text) if len(r) >= 6]
+    checked = 0
+    while checked < 100:
+        run = rng.choice(runs)
+        size = rng.randint(3, 6)
+        start = rng.randrange(len(run) - size + 1)
+        q = run[start : start + size]
+        holding = {pk for pk, text in bodies.items() if q in text}
+        outcome = _fresh(query=q, page_size=100, facets=False)
+        assert outcome.count == len(holding), q
+        assert {h.speech.pk for h in outcome.hits} == holding, q
+        checked += 1
+
+
+@pytest.mark.parametrize("q", ["“9.9%”", "人工智能+", "“大众创业、万众创新”", "“GDP”"])
+def test_a_string_with_punctuation_is_matched_with_it(corpus_index, q):
+    bodies = _folded_bodies(corpus_index)
+    phrase = parse(q).positive_terms[0].phrase
+    holding = {pk for pk, text in bodies.items() if phrase in re.sub(r"\s+", "", text)}
+    assert service.matching_ids(q) == holding
+    assert holding or q == "“GDP”"
+
+
+def test_the_words_reading_is_offered_and_used_when_nothing_is_exact(corpus_index):
+    bodies = _folded_bodies(corpus_index)
+    exact = {pk for pk, text in bodies.items() if "质生产" in text}
+    loose = {pk for pk, text in bodies.items() if "质" in text and "生产" in text}
+    outcome = _fresh(query="质生产")
+    assert outcome.count == len(exact) and outcome.broader == len(loose) - len(exact) > 0
+    words = _fresh(query="质生产", match="words")
+    assert words.count == len(loose) and words.query.match == "words"
+    nothing = _fresh(query="改革生产力发展")  # the words occur, never together
+    assert not any("改革生产力发展" in t for t in bodies.values())
+    assert nothing.fallback and nothing.count > 0 and nothing.query.match == "words"
+
+
+def _ndcg(ranked, gains, k=10):
+    dcg = sum(gains.get(f, 0) / math.log2(i + 2) for i, f in enumerate(ranked[:k]))
+    ideal = sorted(gains.values(), reverse=True)[:k]
+    best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 1.0
+
+
+def test_relevance_by_occurrences_is_no_worse_than_the_plain_baseline(corpus_index, corpus_dir):
+    """nDCG@10 on the relevance seeds (gain: the file's occurrences of the query), against a
+    baseline computed here: occurrences of the query string divided by the text's length."""
+    texts = {
+        pk: re.sub(r"\s+", "", (corpus_dir / "speeches" / name).read_text(encoding="utf-8"))
+        for pk, name in corpus_index.items()
+    }
+    ours, baseline = [], []
+    for query, gains in _seeds(corpus_dir):
+        hits = _fresh(query=query, page_size=10, facets=False).hits
+        ours.append(_ndcg([corpus_index[h.speech.pk] for h in hits], gains))
+        plain = {pk: text.count(query) / len(text) for pk, text in texts.items()}
+        order = sorted((pk for pk in plain if plain[pk]), key=lambda pk: -plain[pk])
+        baseline.append(_ndcg([corpus_index[pk] for pk in order], gains))
+    mean_ours, mean_baseline = sum(ours) / len(ours), sum(baseline) / len(baseline)
+    print(f"nDCG@10 over {len(ours)} seeds: ours {mean_ours:.3f}, baseline {mean_baseline:.3f}")
+    assert mean_ours >= mean_baseline
+
+
+_SENTENCE = re.compile("[。！？；…!?;]+")
+
+
+def _paragraphs_of(pk):
+    return list(Paragraph.objects.filter(speech_id=pk).values_list("text", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "first", "second", "unit"),
+    [
+        ("改革 同段 开放", "改革", "开放", "paragraph"),
+        ("改革 /p 开放", "改革", "开放", "paragraph"),
+        ("经济 同句 人民", "经济", "人民", "sentence"),
+        ("“科学技术” /s 现代化", "科学技术", "现代化", "sentence"),
+    ],
+)
+def test_same_paragraph_and_same_sentence_find_exactly_where_both_meet(
+    corpus_index, q, first, second, unit
+):
+    """Ground truth from the paragraphs: both strings in one paragraph, or one sentence."""
+    expected = set()
+    for pk in corpus_index:
+        for paragraph in map(fold, _paragraphs_of(pk)):
+            units = _SENTENCE.split(paragraph) if unit == "sentence" else [paragraph]
+            if any(first in u and second in u for u in units):
+                expected.add(pk)
+                break
+    both = service.matching_ids(f"{first} {second}")
+    assert expected and expected < both, "some addresses hold both, but apart"
+    assert service.matching_ids(q) == expected

@@ -3,10 +3,33 @@ import pytest
 from search.engine.query.syntax import MAX_QUERY_CHARS, MAX_TERMS, parse
 
 
-def test_words_are_split_by_jieba_and_must_all_match():
+def test_an_unquoted_string_is_matched_as_it_stands():
     q = parse("轴承产业")
+    assert q.tokens == ["轴承产业"] and q.match == "exact"
+    assert len(q.groups) == 1 and q.groups[0][0].phrase == "轴承产业"
+
+
+def test_in_the_words_reading_words_are_split_by_jieba_and_must_all_match():
+    q = parse("轴承产业", match="words")
     assert q.tokens == ["轴承", "产业"]
     assert len(q.groups) == 1 and q.groups[0][0].pieces == ["轴承", "产业"]
+    assert q.groups[0][0].phrase == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "phrase", "parts"),
+    [
+        ("“9.9%”", "9.9%", ["9"]),
+        ('"PM 2.5"', "pm2.5", ["pm2", "5"]),
+        ("M 2", "m", ["m"]),
+        ("“made in china”", "made in china", ["made", "in", "china"]),
+        ("人工智能+", "人工智能+", ["人工智能"]),
+        ("“，”", ",", []),
+    ],
+)
+def test_phrases_keep_their_punctuation_and_drop_whitespace(raw, phrase, parts):
+    (term, *_rest) = parse(raw).positive_terms
+    assert (term.phrase, term.pieces) == (phrase, parts)
 
 
 def test_quotes_of_three_kinds_make_exact_phrases():
@@ -142,3 +165,26 @@ def test_a_tilde_year_range_is_still_a_range():
         parse("year:2015~2020").year_ranges == [(2015, 2020)]
         and not parse("year:2015~2020").ignored
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit"),
+    [
+        ("改革 同段 开放", "paragraph"),
+        ("改革 /p 开放", "paragraph"),
+        ("改革 同句 开放", "sentence"),
+        ("改革 /S 开放", "sentence"),
+    ],
+)
+def test_same_paragraph_and_same_sentence_pair_two_strings(raw, unit):
+    (group,) = parse(raw).groups
+    (near,) = group
+    assert (near.first.phrase, near.second.phrase, near.unit) == ("改革", "开放", unit)
+    assert parse(raw).tokens == [f"改革 {'同段' if unit == 'paragraph' else '同句'} 开放"]
+
+
+def test_same_paragraph_binds_closer_than_or_and_needs_two_sides():
+    q = parse("经济 OR 改革 同段 开放")
+    assert [[t.label for t in g] for g in q.groups] == [["经济", "改革 同段 开放"]]
+    assert [t.label for g in parse("同段 开放").groups for t in g] == ["开放"]
+    assert [t.label for g in parse("开放 同段").groups for t in g] == ["开放"]

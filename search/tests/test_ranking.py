@@ -15,7 +15,7 @@ from search.engine.evaluation import Evaluation
 from search.engine.query import build_plan
 from search.engine.query.plan import Run
 from search.engine.query.syntax import parse
-from search.engine.store import TextColumn
+from search.engine.store import DocumentTexts, TextColumn
 from search.queue import drain
 from speeches.tests.factories import make_speech
 
@@ -104,9 +104,10 @@ def _order(scores):
 @pytest.mark.parametrize("block", [codec.BLOCK_LIMIT, 1])  # 1: blocks are skipped far more often
 @pytest.mark.parametrize("q", QUERIES)
 def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
+    """In the words reading, BM25 over jieba words, as Whoosh scores it."""
     monkeypatch.setattr(codec, "BLOCK_LIMIT", block)
     cache.clear()
-    plan = build_plan(parse(q))
+    plan = build_plan(parse(q, match="words"))
     found = searcher.search(_scored(plan), limit=None)
     # Twice: first decoding the blocks, then from the posting lists the first one kept.
     for _ in range(2):
@@ -119,6 +120,26 @@ def test_matches_and_scores_are_whooshs(searcher, monkeypatch, block, q):
         assert ours == pytest.approx(theirs, rel=1e-12)
         assert _order(ours) == _order(theirs)
     assert any(key[0] == "postings" for key in cache.entries)
+
+
+@pytest.mark.parametrize("q", [*QUERIES, "经济，发展", "“发展。”", "经济 -改革发展"])
+def test_exact_matches_are_whooshs_and_the_texts_holding_the_strings(searcher, q):
+    """In the exact reading, the documents Whoosh's own matchers find for the same plan; and,
+    for strings alone, exactly the documents whose folded text holds each as it stands."""
+    parsed = parse(q)
+    docs = set(Evaluation(searcher).docs(build_plan(parsed).matched).tolist())
+    assert docs == _whoosh_docs(searcher, build_plan(parsed).matched.whoosh())
+    if parsed.has_filters or any(len(g) > 1 for g in parsed.groups):
+        return
+    texts = DocumentTexts(searcher.reader(), "folded")
+    live = [d for d in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(d)]
+    holding = {
+        d
+        for d in live
+        if all(t.phrase in texts.text(d) for t in parsed.positive_terms)
+        and not any(t.phrase in texts.text(d) for t in parsed.excluded)
+    }
+    assert docs == holding
 
 
 def test_decoded_postings_keep_to_their_budget_and_their_searcher(searcher):
@@ -139,11 +160,14 @@ def test_decoded_postings_keep_to_their_budget_and_their_searcher(searcher):
 
 @pytest.mark.parametrize("q", ["经济发展", "经济的发展", "高质量发展"])
 def test_intact_bonus_is_the_runs_score(searcher, q):
-    runs = build_plan(parse(q)).runs
-    run = Run(runs[0]).whoosh()
+    plan = build_plan(parse(q, match="words"))
+    run = Run(q).whoosh()
+    assert [r.text for r in plan.rerank.children] == [q] and not plan.replace
     scores = {docnum: score for score, docnum in searcher.search(run, limit=None).top_n}
     docnums = list(range(0, searcher.doc_count_all(), 3))
-    bonus = {d: b for d, b in collect.intact_bonus(searcher, runs, docnums).items() if b}
+    zero = dict.fromkeys(docnums, 0.0)
+    rescored = collect.rescored(Evaluation(searcher), plan, docnums, zero)
+    bonus = {d: b for d, b in rescored.items() if b}
     assert bonus.keys() == scores.keys() & set(docnums) and bonus
     assert bonus == pytest.approx({d: scores[d] for d in bonus}, rel=1e-12)
 
@@ -162,11 +186,11 @@ def bearings(seed):
 def test_pages_list_whooshs_bm25_order(bearings, monkeypatch, q):
     monkeypatch.setattr(collect, "RERANK", 0)  # no bonus for intact runs: BM25 alone
     searcher = service.backend().searcher()
-    found = searcher.search(build_plan(parse(q)).whoosh(), limit=None)
+    found = searcher.search(build_plan(parse(q, match="words")).whoosh(), limit=None)
     scores = {docnum: score for score, docnum in found.top_n}
     expected = [int(searcher.stored_fields(d)["django_id"]) for d in _order(scores)]
     cache.clear()
-    hits = service.search(query=q, page_size=50).hits
+    hits = service.search(query=q, page_size=50, match="words").hits
     assert [h.speech.pk for h in hits] == expected and len(expected) > 2
     assert [h.score for h in hits] == pytest.approx([round(scores[d], 4) for d in _order(scores)])
 

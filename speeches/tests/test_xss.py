@@ -243,3 +243,84 @@ def test_admin_pages_show_it_inert(hostile, boss):
         assert_inert(response.content.decode(), where=url)
     change = boss.get(pages[0]).content.decode()
     assert "&lt;a href=&quot;javascript:alert(1)&quot;&gt;点我&lt;/a&gt;" in change
+
+
+# -- downloads and the feeds of one record or one search ------------------------------------
+
+
+def _markdown_html(content):
+    from markdown_it import MarkdownIt
+
+    # CommonMark as GitHub and most viewers render it: raw HTML in the text would be passed on.
+    return MarkdownIt("commonmark").render(content.decode())
+
+
+def test_downloads_are_attachments_with_the_text_inert_for_their_readers(hostile, client):
+    import io
+
+    import bibtexparser
+    import docx
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    speech = hostile
+    names = ["cite_bib", "cite_ris", "export_txt", "export_md", "export_docx"]
+    got = {}
+    for name in names:
+        response = client.get(reverse(f"speeches:{name}", args=[speech.pk]))
+        assert response.status_code == 200, name
+        assert response["Content-Disposition"].startswith("attachment;"), name
+        assert "<" not in response["Content-Disposition"], name
+        assert response["X-Content-Type-Options"] == "nosniff", name
+        assert "html" not in response["Content-Type"], name
+        got[name] = response.content
+    # Markdown escapes it: rendered, it is text again.
+    html = _markdown_html(got["export_md"])
+    assert_inert(html, where="the .md rendered")
+    assert f"轴承产业{ESCAPED_SCRIPT}迎来新机遇。" in html
+    assert "&lt;a href=&quot;javascript:alert(1)&quot;&gt;点我&lt;/a&gt;" in html
+    # Word, BibTeX and RIS hold it as text, each in its own escaping.
+    document = docx.Document(io.BytesIO(got["export_docx"]))
+    assert document.paragraphs[0].text == TITLE
+    assert [p.text.split("\t", 1)[-1] for p in document.paragraphs[-5:-1]] == PARAGRAPHS
+    entry = bibtexparser.parse_string(
+        got["cite_bib"].decode(), append_middleware=[LatexDecodingMiddleware()]
+    ).entries[0]
+    assert entry.fields_dict["title"].value == TITLE
+    assert entry.fields_dict["author"].value == SPEAKER
+    ris = dict(line.split("  - ", 1) for line in got["cite_ris"].decode().split("\r\n")[:-2])
+    assert (ris["TI"], ris["AU"], ris["T2"]) == (TITLE, SPEAKER, EVENT)
+    # Plain text is the text itself: a text viewer shows it as it is.
+    assert got["export_txt"].decode().split("\n\n")[1:5] == PARAGRAPHS
+
+
+def _feed_urls(speech):
+    return [
+        reverse("speeches:feed_person", args=[speech.speaker.pk]),
+        reverse("speeches:feed_event", args=[speech.event.pk]),
+        reverse("speeches:feed_organization", args=[speech.organization.pk]),
+        reverse("search:feed") + "?q=轴承",
+    ]
+
+
+def test_record_and_search_feeds_escape_it(hostile, client):
+    for url in _feed_urls(hostile):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        assert "<script" not in text and "<img" not in text and "<a " not in text, url
+        entry = ET.fromstring(response.content).find("{http://www.w3.org/2005/Atom}entry")
+        fields = {child.tag.split("}")[-1]: child.text for child in entry}
+        assert fields["title"] == TITLE, url
+        summary = fields["summary"]
+        assert "&lt;img src=x onerror=alert(1)&gt;张三" in summary, url
+        assert ESCAPED_SCRIPT in summary, url
+        assert_inert(summary, where=url)
+
+
+@pytest.mark.parametrize("q", [SCRIPT, IMG, LINK])
+def test_a_hostile_query_names_the_search_feed_inert(hostile, client, q):
+    response = client.get(reverse("search:feed"), {"q": q})
+    assert response.status_code == 200
+    assert "<script" not in response.content.decode() and "<img" not in response.content.decode()
+    title = ET.fromstring(response.content).findtext("{http://www.w3.org/2005/Atom}title")
+    assert title == f"讲稿库 · 检索“{q}”"

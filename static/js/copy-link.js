@@ -1,4 +1,6 @@
-// Progressive enhancement: the ¶ links work as plain anchors; with JS they also copy the URL.
+// Progressive enhancement: the ¶ links work as plain anchors and the citation is text to select;
+// with a clipboard, a ¶ also copies its paragraph's URL, and the citation's button (hidden until
+// then) copies the citation and says so in its status line.
 document.addEventListener("click", function (event) {
   var link = event.target.closest("a[data-copy]");
   if (!link || !navigator.clipboard) return;
@@ -6,5 +8,18 @@ document.addEventListener("click", function (event) {
   navigator.clipboard.writeText(url).then(function () {
     link.classList.add("copied");
     link.setAttribute("title", "已复制链接");
+  });
+});
+
+document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+  if (!navigator.clipboard) return;
+  var source = document.getElementById(button.dataset.copyFrom);
+  var status = button.parentElement.querySelector(".copy-status");
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    navigator.clipboard.writeText(source.textContent.trim()).then(
+      function () { status.textContent = button.dataset.copied; },
+      function () { status.textContent = button.dataset.failed; }
+    );
   });
 });

@@ -8,6 +8,7 @@ the haystack adapter runs and the tests compare with (their matches and BM25F sc
 same: search/tests/test_ranking.py).
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +16,8 @@ from whoosh import query as wq
 from whoosh.matching import FilterMatcher
 from whoosh.query.wrappers import WrappingQuery
 
-from ..analysis import query_grams
-from ..evaluation import restrict, spread, total, union, without
+from ..analysis import is_plain, phrase_parts, phrase_pattern, query_grams
+from ..evaluation import idf, restrict, spread, together, total, union, without
 from ..store import FOLDED, DocumentTexts
 
 GRAMS = "grams"
@@ -152,6 +153,106 @@ class Run(Node):
         return WhooshRun(self.text, self.grams.whoosh())
 
 
+def exact(piece, boost=1.0):
+    """A node matching documents whose folded text holds the run `piece` as it stands."""
+    if len(piece) == 1:
+        return Term("chars", piece, boost=boost)
+    if len(piece) == 2:
+        return Term("grams", piece, boost=boost)
+    return Run(piece, boost=boost)
+
+
+@dataclass(eq=False)
+class Phrase(Node):
+    """A string that must occur as it stands, punctuation included (analysis.phrase_of):
+    the documents holding each of its parts (analysis.phrase_parts), then, unless the phrase
+    is one such part, the phrase itself confirmed in their folded text.
+
+    Scored by its occurrences, BM25-style (saturating, normalised by the document's length):
+    estimated from the bigrams' counts here; Occurrences counts them exactly for the best.
+    """
+
+    text: str
+    boost: float = 1.0
+    by_parts: bool = False  # scored as its parts are (the words reading), not by occurrences
+
+    def __post_init__(self):
+        parts = [exact(part, self.boost) for part in phrase_parts(self.text)]
+        self.filter = (parts[0] if len(parts) == 1 else And(parts)) if parts else Every()
+        self.plain = is_plain(self.text)
+
+    def docs(self, evaluation, within):
+        found = evaluation.docs(self.filter, within)
+        return found if self.plain else evaluation.holding(self.text, found)
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        if self.by_parts:
+            return spread(self.filter.scores(evaluation, matching), matching, docs)
+        counts = evaluation.estimated_occurrences(self.text, phrase_parts(self.text), matching)
+        return spread(self.boost * self.bm25(evaluation, counts, matching), matching, docs)
+
+    def bm25(self, evaluation, counts, docs):
+        k1 = evaluation.searcher.weighting.K1
+        weight = idf(evaluation.reader.doc_count(), len(evaluation.docs(self)))
+        return weight * counts * (k1 + 1) / (counts + evaluation.length_norms()[docs])
+
+    def estimate(self, evaluation):
+        return self.filter.estimate(evaluation)
+
+    def whoosh(self):
+        return WhooshPhrase(self.text, self.filter.whoosh())
+
+
+@dataclass(eq=False)
+class Near(Node):
+    """Two phrases in one paragraph (`unit` "paragraph") or one sentence ("sentence"): the
+    documents holding both, confirmed in their folded text, unit by unit."""
+
+    first: Phrase
+    second: Phrase
+    unit: str = "paragraph"
+
+    def docs(self, evaluation, within):
+        both = evaluation.docs(self.second, evaluation.docs(self.first, within))
+        return evaluation.together(self.first.text, self.second.text, self.unit, both)
+
+    def scores(self, evaluation, docs):
+        matching = evaluation.docs(self, docs)
+        parts = [self.first.scores(evaluation, matching), self.second.scores(evaluation, matching)]
+        return spread(total(parts, len(matching)), matching, docs)
+
+    def estimate(self, evaluation):
+        return min(self.first.estimate(evaluation), self.second.estimate(evaluation))
+
+    def whoosh(self):
+        both = wq.And([self.first.whoosh(), self.second.whoosh()])
+        return WhooshNear((self.first.text, self.second.text, self.unit), both)
+
+
+@dataclass(eq=False)
+class Occurrences(Node):
+    """The exact score of phrases at a few documents: each phrase's occurrences counted in the
+    folded text, BM25-style, plus the title's weight where the title holds every phrase. For
+    re-ranking the best matches only: it reads their text."""
+
+    phrases: list  # Phrase nodes
+    title_boost: float = 1.0
+
+    def scores(self, evaluation, docs):
+        scores = np.zeros(len(docs))
+        for phrase in self.phrases:
+            counts = evaluation.occurrences(phrase.text, docs)
+            scores += phrase.bm25(evaluation, counts, docs)
+        if self.phrases and self.title_boost:
+            titled = evaluation.in_title([p.text for p in self.phrases], docs)
+            weights = sum(
+                idf(evaluation.reader.doc_count(), len(evaluation.docs(p))) for p in self.phrases
+            )
+            scores += titled * self.title_boost * weights
+        return scores
+
+
 @dataclass(eq=False)
 class Range(Node):
     """Keyword values from `start` to `end`, both included (years)."""
@@ -187,17 +288,77 @@ class Every(Node):
 
 @dataclass(eq=False)
 class Plan:
-    """What must match, what ranks the matches (BM25 over words, or None), and the runs whose
-    intact occurrence ranks a match higher."""
+    """What must match; what ranks the matches (or None: what matched, by its own scores);
+    and what re-ranks the best of them (`rerank`: a node too costly for every match), its
+    scores added to theirs, or (`replace`) taking their place."""
 
     matched: Node
     rank: Node | None = None
-    runs: tuple = ()
+    rerank: Node | None = None
+    replace: bool = False
 
     def whoosh(self):
         """The plan as one Whoosh query that matches and scores alike."""
         matched = self.matched.whoosh()
         return wq.AndMaybe(matched, self.rank.whoosh()) if self.rank else matched
+
+
+class WhooshPhrase(WrappingQuery):
+    """Phrase for Whoosh's own searcher: its parts' matcher, filtered by the folded text."""
+
+    def __init__(self, text, child):
+        self.text = text
+        super().__init__(child)
+
+    @property
+    def boost(self):
+        return self.child.boost
+
+    def _rewrap(self, child):
+        return WhooshPhrase(self.text, child)
+
+    def __eq__(self, other):
+        return isinstance(other, WhooshPhrase) and (self.text, self.child) == (
+            other.text,
+            other.child,
+        )
+
+    __hash__ = WrappingQuery.__hash__
+
+    def matcher(self, searcher, context=None):
+        texts = DocumentTexts(searcher.reader(), FOLDED)
+        pattern = re.compile(phrase_pattern(self.text).encode("utf-8"))
+        kept = {d for d in self.child.docs(searcher) if _holds(texts.raw(d), pattern)}
+        return FilterMatcher(self.child.matcher(searcher, context), kept)
+
+
+class WhooshNear(WrappingQuery):
+    """Near for Whoosh's own searcher: both phrases' matcher, filtered unit by unit."""
+
+    def __init__(self, near, child):
+        self.near = near
+        super().__init__(child)
+
+    def _rewrap(self, child):
+        return WhooshNear(self.near, child)
+
+    def __eq__(self, other):
+        return isinstance(other, WhooshNear) and (self.near, self.child) == (
+            other.near,
+            other.child,
+        )
+
+    __hash__ = WrappingQuery.__hash__
+
+    def matcher(self, searcher, context=None):
+        texts = DocumentTexts(searcher.reader(), FOLDED)
+        first, second, unit = self.near
+        kept = {d for d in self.child.docs(searcher) if together(texts.raw(d), first, second, unit)}
+        return FilterMatcher(self.child.matcher(searcher, context), kept)
+
+
+def _holds(raw, pattern):
+    return raw is None or pattern.search(raw) is not None
 
 
 class WhooshRun(WrappingQuery):

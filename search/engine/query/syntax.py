@@ -1,8 +1,13 @@
 """Reading what a user typed into a search box. Never raises, whatever the input.
 
-Syntax: words (all must match, in any order); "phrases" in ASCII quotes, “…” or 「…」 (exact);
+Reading (`match`): "exact", the default, matches each space-separated string as it stands,
+punctuation included, whitespace in the text never separating a match; "words" matches the jieba
+words of an unquoted string anywhere in the address (a quoted phrase is exact either way).
+
+Syntax: strings (all must match, in any order); "phrases" in ASCII quotes, “…” or 「…」 (exact);
 -word and -"phrase" (exclude); A OR B (also or, | and 或); speaker:周宇, org:…, event:…, year:2024,
-year:2015-2024, each repeatable (repeated values of one field are alternatives). 2024年 is text:
+year:2015-2024, each repeatable; A 同段 B and A 同句 B (also A /p B and A /s B): both strings, in one
+paragraph or one sentence (repeated values of one field are alternatives). 2024年 is text:
 the year filter is year:. Lucene's ~N and ^N and unknown field names (text:…) are not syntax here:
 they are dropped, and the reader is told (`ignored`).
 """
@@ -11,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..analysis import GRAM_RUN, fold, jieba_words
+from ..analysis import GRAM_RUN, fold, jieba_words, phrase_of, phrase_parts
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -34,19 +39,51 @@ _ASCII_FIELD = re.compile(r"^[A-Za-z]+$")
 _LUCENE_SUFFIX = re.compile(r"(?:~\d*(?:\.\d+)?|\^\d+(?:\.\d+)?)$")
 _OR = ("|", "或")
 _MINUS = ("-", "－")
+# Proximity operators: both sides in one paragraph, or in one sentence.
+_NEAR = {"同段": "paragraph", "/p": "paragraph", "同句": "sentence", "/s": "sentence"}
+MATCHES = ("exact", "words")
 
 
 @dataclass
 class Term:
-    """One thing that must (or must not) occur: `pieces` are folded exact substrings."""
+    """One thing that must (or must not) occur. `phrase`: the folded string that must occur as
+    it stands (exact reading), "" where the words may occur anywhere; `pieces`: folded exact
+    substrings every matching address holds (the phrase's runs, or its jieba words)."""
 
     text: str
     pieces: list
     quoted: bool = False
+    phrase: str = ""
 
     @property
     def label(self):
-        return f"“{self.text}”" if self.quoted else " / ".join(self.pieces)
+        if self.quoted:
+            return f"“{self.text}”"
+        return self.phrase or " / ".join(self.pieces)
+
+
+@dataclass
+class NearTerm(Term):
+    """Two strings that must occur in one paragraph or one sentence (`unit`)."""
+
+    first: Term = None
+    second: Term = None
+    unit: str = "paragraph"
+
+    @property
+    def label(self):
+        word = "同段" if self.unit == "paragraph" else "同句"
+        return f"{self.first.label} {word} {self.second.label}"
+
+    @property
+    def phrases(self):
+        return [self.first.phrase, self.second.phrase]
+
+
+def _near(first, second, unit):
+    pieces = list(dict.fromkeys(first.pieces + second.pieces))
+    text = f"{first.text} {second.text}"
+    return NearTerm(text=text, pieces=pieces, first=first, second=second, unit=unit)
 
 
 @dataclass
@@ -61,6 +98,7 @@ class ParsedQuery:
     year_ranges: list = field(default_factory=list)
     truncated: bool = False
     ignored: list = field(default_factory=list)  # what was typed but is not syntax here
+    match: str = "exact"
 
     @property
     def speaker(self):
@@ -93,10 +131,20 @@ class ParsedQuery:
         return [label for t in self.positive_terms for label in _labels(t)]
 
     @property
+    def phrases(self):
+        """The folded strings that must occur as they stand, in order."""
+        found = [p for t in self.positive_terms for p in _phrases(t)]
+        return list(dict.fromkeys(found))
+
+    @property
     def highlight_pieces(self):
-        """Exact strings to mark; an unquoted run also as a whole, to mark it intact first."""
-        pieces = {p for t in self.positive_terms for p in t.pieces}
-        pieces |= {"".join(t.pieces) for t in self.positive_terms if len(t.pieces) > 1}
+        """Exact strings to mark: each phrase whole, or in the words reading the pieces, and
+        an unquoted run also as a whole, to mark it intact first."""
+        pieces = set()
+        for t in self.positive_terms:
+            pieces |= set(_phrases(t)) or set(t.pieces)
+            if not _phrases(t) and len(t.pieces) > 1:
+                pieces.add("".join(t.pieces))
         return sorted(pieces, key=len, reverse=True)
 
     @property
@@ -109,8 +157,12 @@ class ParsedQuery:
         return not (self.groups or self.excluded or self.has_filters)
 
 
+def _phrases(term):
+    return term.phrases if isinstance(term, NearTerm) else [term.phrase] if term.phrase else []
+
+
 def _labels(term):
-    return [term.label] if term.quoted else term.pieces
+    return [term.label] if term.quoted or term.phrase or isinstance(term, NearTerm) else term.pieces
 
 
 def clean(raw):
@@ -129,13 +181,16 @@ def _clean_char(ch):
     return "" if category[0] == "C" else ch
 
 
-def parse(raw):
+def parse(raw, *, match="exact"):
     text, truncated = clean(raw)
-    query = ParsedQuery(raw=text, truncated=truncated)
-    join_next = False
+    query = ParsedQuery(raw=text, truncated=truncated, match=match)
+    join_next, near = False, None
     for chunk, quoted, negated in _chunks(text):
         if not quoted and (chunk in _OR or chunk.upper() == "OR"):
             join_next = bool(query.groups)
+            continue
+        if not quoted and chunk.lower() in _NEAR:
+            near = _NEAR[chunk.lower()] if query.groups else None
             continue
         if not quoted and not _FIELD.match(chunk):
             chunk = _without_lucene_suffix(chunk, query)
@@ -144,9 +199,22 @@ def parse(raw):
         if not quoted and _apply_field(ParsedQuery() if negated else query, chunk):
             join_next = False
             continue
-        term = _term(chunk, quoted=quoted)
+        # Both sides of 同段/同句 are strings as they stand, whatever the reading.
+        exact = quoted or match == "exact" or (near is not None and not negated)
+        term = _term(chunk, quoted=quoted, exact=exact)
         if term is None or len(query.positive_terms) + len(query.excluded) >= MAX_TERMS:
             continue
+        if near is not None and not negated and not isinstance(query.groups[-1][-1], NearTerm):
+            group = query.groups[-1]
+            previous = group.pop()
+            if not previous.phrase:  # the words reading: this side too is a string as it stands
+                previous = _term(previous.text, quoted=previous.quoted, exact=True)
+            term = _near(previous, term, near)
+            # 同段 binds closer than OR: the pair takes its first side's place.
+            join_next = bool(group)
+            if not group:
+                query.groups.pop()
+        near = None
         if negated:
             query.excluded.append(term)
         elif join_next:
@@ -205,7 +273,7 @@ def _apply_field(query, chunk):
             return False
         query.ignored.append(f"{m.group(1)}:")
         value = m.group(2).strip()
-        term = _term(value, quoted=False) if value else None
+        term = _term(value, quoted=False, exact=query.match == "exact") if value else None
         if term is not None:
             query.groups.append([term])
         return True
@@ -235,16 +303,18 @@ def _without_lucene_suffix(chunk, query):
     return chunk[: suffix.start()]
 
 
-def _term(chunk, *, quoted):
+def _term(chunk, *, quoted, exact):
     folded = fold(chunk)
-    if quoted:
-        pieces = [m.group() for m in GRAM_RUN.finditer(folded)]
-        text = chunk.strip()
-    else:
-        pieces = _word_pieces(folded)
-        text = chunk
-    pieces = list(dict.fromkeys(pieces))
-    return Term(text=text, pieces=pieces, quoted=quoted) if pieces else None
+    if exact:
+        phrase = phrase_of(folded)
+        text = chunk.strip() if quoted else chunk
+        return (
+            Term(text=text, pieces=phrase_parts(phrase), quoted=quoted, phrase=phrase)
+            if phrase
+            else None
+        )
+    pieces = list(dict.fromkeys(_word_pieces(folded)))
+    return Term(text=chunk, pieces=pieces) if pieces else None
 
 
 def _word_pieces(folded):
