@@ -5,6 +5,8 @@ These run in one process (the test client is the web worker, drain() the indexer
 with gunicorn's workers and run_indexer as processes is test_vocabulary_processes.py.
 """
 
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -55,8 +57,11 @@ def indexed_with_word(word):
     return sorted(int(hit["django_id"]) for hit in hits)
 
 
-def words_of(outcome):
-    return [w for term in outcome.query.positive_terms for w in term.pieces]
+def understood(response):
+    """The page's 检索词 line, as a reader sees it."""
+    html = response.content.decode()
+    line = re.search(r'<p class="search-understood">(.*?)</p>', html, re.S).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line)).strip()
 
 
 # -- the engine: words added to and taken from the loaded jieba ----------------------------
@@ -110,8 +115,10 @@ def test_words_are_folded_and_a_repeat_is_no_change():
 def test_a_term_added_in_the_admin_is_one_word_at_once_and_its_addresses_are_reindexed(
     admin_client, seed, other
 ):
-    page = reverse("search:search")
-    assert "检索词：轴承 / 行业" in admin_client.get(page, {"q": TERM}).content.decode()
+    page, words = reverse("search:search"), {"q": TERM, "match": "words"}
+    assert understood(admin_client.get(page, words)) == "检索词：轴承 / 行业"
+    # The exact reading offers the words reading, which finds `other` too.
+    assert admin_client.get(reverse("search:api"), {"q": TERM}).json()["broader"] == 1
     assert indexed_with_word(TERM) == []
     stamp = vocabulary.version()
 
@@ -126,12 +133,17 @@ def test_a_term_added_in_the_admin_is_one_word_at_once_and_its_addresses_are_rei
     messages = admin_client.get(reverse("admin:search_vocabularyterm_changelist"))
     assert "1 篇讲稿已排队重新索引" in messages.content.decode()
     # The page answered from its cache before the change now cuts the query anew.
-    html = admin_client.get(page, {"q": TERM}).content.decode()
-    assert "检索词：轴承行业" in html and seed.title in html and other.title not in html
+    response = admin_client.get(page, words)
+    assert understood(response) == "检索词：轴承行业"
+    html = response.content.decode()
+    assert seed.title in html and other.title not in html
+    # One word: the words reading finds no more than the exact one, and is not offered.
+    assert admin_client.get(reverse("search:api"), {"q": TERM}).json()["broader"] is None
 
     drain()
     assert indexed_with_word(TERM) == [seed.pk]
-    assert admin_client.get(reverse("search:api"), {"q": TERM}).json()["tokens"] == [TERM]
+    api = admin_client.get(reverse("search:api"), words).json()
+    assert api["tokens"] == [TERM] and [r["id"] for r in api["results"]] == [seed.pk]
 
 
 def test_substrings_of_a_new_term_are_found_before_and_after_the_reindex(admin_client, seed):
@@ -155,7 +167,8 @@ def test_a_term_deleted_in_the_admin_is_cut_apart_again(admin_client, seed):
 
     assert response.status_code == 302 and not VocabularyTerm.objects.filter(term=TERM).exists()
     assert queued() == [seed.pk]
-    assert admin_client.get(reverse("search:api"), {"q": TERM}).json()["tokens"] == ["轴承", "行业"]
+    api = admin_client.get(reverse("search:api"), {"q": TERM, "match": "words"}).json()
+    assert api["tokens"] == ["轴承", "行业"]
     drain()
     assert indexed_with_word(TERM) == []
 
@@ -209,7 +222,7 @@ def test_synonyms_are_cleaned_and_a_cycle_is_harmless(admin_client, seed):
     vocabulary.refresh()
     assert {TERM, "轴承业", "轴承产业"} <= set(analysis.extra_words())
     assert cut("轴承行业和轴承产业") == [TERM, "和", "轴承产业"]
-    assert service.search(query=TERM).count == 1
+    assert service.search(query=TERM, match="words").count == 1
 
     bad = admin_client.post(ADD, {"term": "轴承钢", "synonyms": "好、<i>钢</i>"})
     assert "同义词：术语不能含有 HTML 标记" in bad.content.decode()

@@ -1,11 +1,11 @@
 """A term added through the admin, seen by gunicorn's two workers and by run_indexer as they run.
 
 Six corpus addresses: four hold 美丽中国, two hold 美丽 and 中国 only apart. Before the change
-the query 美丽中国 is cut 美丽 / 中国 and finds all six; right after it, every worker (each one
-asked on a connection it holds) cuts it as one word and finds the four; the indexer, killed
-while it re-indexes them, loses nothing, and once restarted it has indexed exactly the four
-with the word, ranked by the word's BM25. Every substring finds every address holding it,
-throughout.
+the words reading (match=words) cuts the query 美丽中国 into 美丽 / 中国 and finds all six; right
+after it, every worker (each one asked on a connection it holds) cuts it as one word and finds
+the four; the indexer, killed while it re-indexes them, loses nothing, and once restarted it has
+indexed exactly the four with the word, ranked by the word's BM25. Every substring finds every
+address holding it, throughout.
 """
 
 import json
@@ -113,7 +113,7 @@ def assert_substrings_found(server, holders):
 
 
 def each_worker(server, query):
-    """The search API's answer to `query` from each of gunicorn's workers: a connection is
+    """The search API's answer to `query` (words reading) from each of gunicorn's workers: a connection is
     opened for each and sent the request only once each is held by a different worker."""
     port = urlsplit(server.base).port
     workers = server.workers()
@@ -129,7 +129,8 @@ def each_worker(server, query):
         wait_until(
             lambda: len(set(owners())) == len(workers), what="each worker to hold a connection"
         )
-        request = f"GET /api/v1/search?q={quote(query)} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        path = f"/api/v1/search?q={quote(query)}&match=words"
+        request = f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
         for connection in connections:
             connection.sendall(request.encode())
         return [_answer(connection) for connection in connections]

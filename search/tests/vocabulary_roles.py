@@ -33,7 +33,7 @@ def _holders(term):
 
 def _word(term):
     """{id: score} of the addresses the index holds `term` for as one jieba word, scored by
-    Whoosh itself as the results page ranks a one-word query (text, and title doubled)."""
+    Whoosh itself as the words reading ranks a one-word query (text, and title doubled)."""
     from search.engine.query.build import TITLE_BOOST
     from search.engine.query.plan import Or, Term
     from search.queue import backend
@@ -44,14 +44,15 @@ def _word(term):
 
 
 def _scores(query):
-    """{id: score} of the results page's plan for `query`, cut with the vocabulary as it is
-    now and scored by Whoosh's own searcher."""
+    """{id: score} of the results page's plan for `query` in the words reading, cut with the
+    vocabulary as it is now and scored by Whoosh's own searcher."""
     from search import vocabulary
     from search.engine.query import build_plan, parse
     from search.queue import backend
 
     vocabulary.refresh()
-    hits = backend().searcher().search(build_plan(parse(query)).whoosh(), limit=None)
+    plan = build_plan(parse(query, match="words"))
+    hits = backend().searcher().search(plan.whoosh(), limit=None)
     return {hit["django_id"]: hit.score for hit in hits}
 
 
