@@ -16,6 +16,7 @@ class SearchConfig(AppConfig):
 
         signals.connect()
         pages.marker = marking.mark_address
-        analysis.configure(extra_words=settings.SEARCH_EXTRA_WORDS)
+        # The vocabulary's words are added later, by search.vocabulary.refresh(), before the
+        # first text is cut: the database is not read while apps load.
         if settings.SEARCH_WARM_UP:
             analysis.warm_up()

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from speeches.pages import Marking
 
+from . import vocabulary
 from .documents import searchable_names
 from .engine.query import parse
 from .engine.snippets import choose, mark_all
@@ -22,6 +23,7 @@ from .service import backend
 def mark_address(*, speech, paragraphs, query):
     """A Marking of `paragraphs` ((position, text) pairs) for `query`; None if the query has
     nothing to mark (only filters, exclusions or punctuation)."""
+    vocabulary.refresh()  # words grow to jieba's words, cut as search cuts them now
     parsed = parse(query)
     pieces = parsed.highlight_pieces
     if not pieces:

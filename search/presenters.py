@@ -82,6 +82,8 @@ def page_context(outcome, *, link, filters, sort, expanded=""):
         "notice": notice(outcome),
         "words_link": link(match="words"),
         "exact_link": link(match=""),
+        "has_synonyms": any(t.synonyms for t in outcome.query.positive_terms),
+        "synonyms_links": (link(syn="0"), link(syn="")),
     }
 
 

@@ -10,8 +10,9 @@ from haystack import connections
 
 from speeches.models import Speech
 
+from . import vocabulary
 from .engine.store import exclusive_file_lock
-from .models import IndexTask
+from .models import IndexTask, enqueue
 
 BATCH = 200
 
@@ -37,7 +38,12 @@ def drain(*, batch=BATCH):
         if not tasks:
             return done
         speech_ids = sorted({speech_id for _, speech_id in tasks})
+        # Read after the tasks: a vocabulary change commits with the tasks it queues.
+        words = vocabulary.refresh()
         sync(speech_ids)
+        if vocabulary.changed_since(words):
+            # Cut with the words of before a change that committed meanwhile: once more.
+            enqueue(speech_ids)
         IndexTask.objects.filter(pk__in=[pk for pk, _ in tasks]).delete()
         done += len(speech_ids)
 

@@ -10,6 +10,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from django.db import close_old_connections
 from django.db import connections as db_connections
 
+from . import vocabulary
 from .documents import with_searchable_texts
 from .engine.analysis import load_for_indexing
 from .engine.codec import BulkSegmentWriter, CommitWriter
@@ -30,6 +31,7 @@ def rebuild(*, progress=None, workers=None):
     from whoosh.writing import CLEAR
 
     index, engine = speech_index(), backend()
+    vocabulary.refresh()  # the workers fork with this process's jieba
     load_for_indexing()
     with engine.writer_lock():
         # Read under the lock: a drain finishing between this read and the lock would

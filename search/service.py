@@ -17,6 +17,7 @@ from config.security import max_pages
 from speeches import cards, pages, selectors
 from speeches.models import Event, Organization, Person, SpeechKind
 
+from . import synonyms
 from .documents import searchable_names
 from .engine.analysis import fold, jieba_words
 from .engine.cache import cache
@@ -106,6 +107,7 @@ def search(
     facets=True,
     everything=False,
     match="exact",
+    with_synonyms=True,
 ):
     """The outcome of `query` narrowed by `filters`, read as `match` says (syntax.MATCHES). An
     empty query finds nothing (an empty search box), or, with `everything`, every address."""
@@ -115,7 +117,8 @@ def search(
     if searcher is None:
         log.warning("no search index yet: run `manage.py rebuild_search_index`")
         return Outcome(query=parse(query, match=match), page=1, page_size=page_size)
-    key = ("outcome", query, match, page, sort, filters, page_size, facets, everything)
+    key = ("outcome", query, match, with_synonyms, page, sort, filters, page_size, facets)
+    key += (everything,)
     key += (get_language(),)
     return cache.value(
         searcher,
@@ -130,12 +133,15 @@ def search(
             facets=facets,
             everything=everything,
             match=match,
+            with_synonyms=with_synonyms,
         ),
     )
 
 
-def _search(searcher, *, query, page, sort, filters, page_size, facets, everything, match):
-    parsed = parse(query, match=match)
+def _search(
+    searcher, *, query, page, sort, filters, page_size, facets, everything, match, with_synonyms
+):
+    parsed = parse(query, match=match, synonyms=synonyms.of if with_synonyms else None)
     outcome = Outcome(query=parsed, page=page, page_size=page_size)
     if parsed.is_empty and not filters.items() and not everything:
         return outcome

@@ -4,11 +4,12 @@ The task is inserted in the same transaction as the change, so a rolled-back sav
 task and a committed one always has one.
 """
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from speeches.models import Event, Organization, Person, Speech
 
-from .models import IndexAction, enqueue
+from . import vocabulary
+from .models import IndexAction, VocabularyTerm, enqueue
 
 
 def speech_saved(sender, instance, raw=False, **kwargs):
@@ -29,6 +30,23 @@ def name_changed(sender, instance, created=False, raw=False, **kwargs):
     enqueue(ids)
 
 
+def term_saving(sender, instance, raw=False, **kwargs):
+    """Before a term is saved: the words it had (a new one: none)."""
+    old = None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).first()
+    instance.words_before = old.words() if old else set()
+
+
+def term_saved(sender, instance, raw=False, **kwargs):
+    # A restore (raw) has no index to correct: rebuild_search_index follows it.
+    instance.reindexed = vocabulary.changed(
+        before=instance.words_before, after=instance.words(), reindex=not raw
+    )
+
+
+def term_deleted(sender, instance, **kwargs):
+    instance.reindexed = vocabulary.changed(before=instance.words(), after=set())
+
+
 def connect():
     # No paragraph signals: every body change goes through speeches.services, which saves the
     # speech once (services.touch); a signal per paragraph would queue one task per row.
@@ -36,3 +54,6 @@ def connect():
     post_delete.connect(speech_deleted, sender=Speech, dispatch_uid="search.speech_deleted")
     for model in (Person, Organization, Event):
         post_save.connect(name_changed, sender=model, dispatch_uid=f"search.{model.__name__}")
+    pre_save.connect(term_saving, sender=VocabularyTerm, dispatch_uid="search.term_saving")
+    post_save.connect(term_saved, sender=VocabularyTerm, dispatch_uid="search.term_saved")
+    post_delete.connect(term_deleted, sender=VocabularyTerm, dispatch_uid="search.term_deleted")

@@ -3,10 +3,9 @@
 new addresses get theirs as soon as they are indexed, and all are computed again when the
 archive has grown by a twentieth since the last time (the IDF has moved)."""
 
-from django.conf import settings
-
 from speeches import services
 
+from . import vocabulary
 from .engine.analysis import fold
 from .engine.topics import keywords_of, related_to
 from .models import TopicsState
@@ -22,7 +21,7 @@ def compute(*, speech_ids=None):
     if searcher is None:
         return 0
     docnums = _docnums(searcher, speech_ids)
-    preferred = {fold(w) for w in settings.SEARCH_EXTRA_WORDS}
+    preferred = {fold(w) for w in vocabulary.words()}
     topics = {}
     for pk, docnum in docnums.items():
         words = keywords_of(searcher, docnum, preferred=preferred)

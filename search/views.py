@@ -39,6 +39,7 @@ def _request_args(request):
         "sort": sort if sort in service.SORTS else "relevance",
         "filters": service.Filters.from_params(request.GET),
         "match": match if match in service.MATCHES else "exact",
+        "with_synonyms": request.GET.get("syn") != "0",
     }
 
 

@@ -17,20 +17,21 @@ from .services import split_paragraphs
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name"]
-    search_fields = ["name", "short_name"]
+    # pinyin: zhouyu, zhou yu or zy find 周宇 here and in the speech form's autocomplete.
+    search_fields = ["name", "short_name", "pinyin"]
 
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "note"]
-    search_fields = ["name", "note"]
+    search_fields = ["name", "note", "pinyin"]
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["name", "series", "year", "city", "start_date", "organizer"]
     list_filter = ["year", "series", "city"]
-    search_fields = ["name", "series", "city"]
+    search_fields = ["name", "series", "city", "pinyin"]
     autocomplete_fields = ["organizer"]
 
 

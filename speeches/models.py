@@ -15,6 +15,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .pinyin import forms as pinyin_of
+
 
 def record_url(name, pk):
     """reverse(name, args=[pk]) for a route taking one id, from the route resolved once:
@@ -34,6 +36,8 @@ def _route(name, _prefix, _urlconf):
 class Organization(models.Model):
     name = models.CharField(_("名称"), max_length=200, unique=True)
     short_name = models.CharField(_("简称"), max_length=100, blank=True)
+    # Derived from the names on every save (speeches.signals): 周宇 → "zhouyu zy".
+    pinyin = models.TextField(_("拼音"), blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -46,12 +50,17 @@ class Organization(models.Model):
     def get_absolute_url(self):
         return record_url("speeches:organization", self.pk)
 
+    def pinyin_forms(self):
+        return pinyin_of(self.name, self.short_name)
+
 
 class Person(models.Model):
     # Positions and organizations change over a career, so they live on each
     # Speech ("at the time"), not here.
     name = models.CharField(_("姓名"), max_length=100, db_index=True)
     note = models.CharField(_("备注"), max_length=200, blank=True, help_text=_("用于区分同名的人"))
+    # Derived from the names on every save (speeches.signals): 周宇 → "zhouyu zy".
+    pinyin = models.TextField(_("拼音"), blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -66,6 +75,9 @@ class Person(models.Model):
 
     def get_absolute_url(self):
         return record_url("speeches:person", self.pk)
+
+    def pinyin_forms(self):
+        return pinyin_of(self.name, surname=True)
 
 
 class Event(models.Model):
@@ -83,6 +95,8 @@ class Event(models.Model):
         blank=True,
         related_name="organized_events",
     )
+    # Derived from the names on every save (speeches.signals): 周宇 → "zhouyu zy".
+    pinyin = models.TextField(_("拼音"), blank=True, editable=False)
 
     class Meta:
         ordering = ["-year", "name"]
@@ -102,6 +116,9 @@ class Event(models.Model):
 
     def get_absolute_url(self):
         return record_url("speeches:event", self.pk)
+
+    def pinyin_forms(self):
+        return pinyin_of(self.name, self.series)
 
 
 class SpeechKind(models.TextChoices):

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
+from . import pinyin
 from .models import (
     ArchiveStamp,
     Event,
@@ -267,12 +268,47 @@ def series_neighbours(*, event):
     return earlier, later
 
 
-def people_with_counts():
-    return (
-        Person.objects.annotate(n=Count("speeches", filter=_PUBLISHED))
-        .filter(n__gt=0)
-        .order_by("-n", "name")
-    )
+def people_with_counts(*, text=""):
+    """Speakers of published addresses, the most prolific first; with `text`, those whose name
+    holds it or whose pinyin starts with it (周宇: 周, zhouyu, zhou yu, zy)."""
+    people = Person.objects.annotate(n=Count("speeches", filter=_PUBLISHED)).filter(n__gt=0)
+    text = text.strip()
+    if text:
+        people = people.filter(Q(name__icontains=text) | _pinyin_match(text))
+    return people.order_by("-n", "name")
+
+
+def _pinyin_match(text):
+    """Rows one of whose pinyin forms starts with what `text` spells; none if it spells
+    nothing (Chinese, digits)."""
+    letters = pinyin.query(text)
+    if not letters:
+        return Q(pk__in=[])
+    return Q(pinyin__startswith=letters) | Q(pinyin__contains=f" {letters}")
+
+
+def names_by_pinyin(*, text, limit=5):
+    """People, organizations and events of published addresses that `text` spells in pinyin
+    (zhouyu, zhou yu, zy → 周宇): those it spells whole first, then people before
+    organizations before events, shorter names first. [] when `text` cannot be pinyin."""
+    letters = pinyin.query(text)
+    if not letters:
+        return []
+    organizes = Q(organized_events__speeches__status=SpeechStatus.PUBLISHED)
+    found = []
+    for rank, queryset in enumerate(
+        [
+            Person.objects.filter(_PUBLISHED),
+            Organization.objects.filter(_PUBLISHED | organizes),
+            Event.objects.filter(_PUBLISHED),
+        ]
+    ):
+        rows = queryset.filter(_pinyin_match(letters)).distinct().order_by("name", "pk")
+        found += [
+            (letters not in row.pinyin.split(), rank, len(row.name), row) for row in rows[:limit]
+        ]
+    found.sort(key=lambda match: match[:3])
+    return [row for *_, row in found[:limit]]
 
 
 def organizations_with_counts():

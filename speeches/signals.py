@@ -15,6 +15,11 @@ def bump_archive_stamp(sender, **kwargs):
     ArchiveStamp.bump()
 
 
+def store_pinyin(sender, instance, **kwargs):
+    # Also for fixtures and restores (raw): the pinyin follows the names, whatever they hold.
+    instance.pinyin = instance.pinyin_forms()
+
+
 def remember_neighbours(sender, instance, raw=False, **kwargs):
     """Before a save or delete: the pages whose prev/next links name this address now."""
     old_event = None
@@ -71,6 +76,8 @@ def connect():
         post_delete.connect(
             bump_archive_stamp, sender=model, dispatch_uid=f"stamp.del.{model.__name__}"
         )
+    for model in _NAMED_BY:
+        pre_save.connect(store_pinyin, sender=model, dispatch_uid=f"pinyin.{model.__name__}")
     pre_save.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_save")
     pre_delete.connect(remember_neighbours, sender=Speech, dispatch_uid="pages.pre_delete")
     pre_save.connect(remember_series, sender=Event, dispatch_uid="pages.event.pre_save")

@@ -17,6 +17,8 @@ from config.security import BoundedPaginator, rate_limited
 from . import exports, pages, selectors
 
 PAGE_CACHE_SECONDS = 600
+# The people filter reads no more of what was typed: a name or its pinyin is far shorter.
+NAME_FILTER_MAX = 60
 
 
 LIST_PARAMS = ("year", "event", "speaker", "organization", "kind", "sort", "page")
@@ -249,12 +251,17 @@ def event_list(request):
 
 
 @require_safe
-@cached_for_readers("page")
+@cached_for_readers("page", "q")
 def person_list(request):
+    text = request.GET.get("q", "")[:NAME_FILTER_MAX]
     return render(
         request,
         "speeches/person_list.html",
-        {"page": _page(request, selectors.people_with_counts())},
+        {
+            "page": _page(request, selectors.people_with_counts(text=text)),
+            "q": text,
+            "querystring": urlencode({"q": text}) if text else "",
+        },
     )
 
 

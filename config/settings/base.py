@@ -39,6 +39,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside DatabaseUnavailableMiddleware: an unreachable database is a 503 here too.
+    "search.middleware.VocabularyMiddleware",
     # Last, so its 429 answers still get every header above.
     "config.security.RateLimitMiddleware",
 ]
@@ -149,8 +151,6 @@ HAYSTACK_CONNECTIONS = {
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 # One indexed model: skip haystack's extra django_ct query on every SearchQuerySet search.
 HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
-# Extra jieba words (folded at load). Staff-editable vocabulary will feed this later.
-SEARCH_EXTRA_WORDS = ["新质生产力", "工业母机", "低空经济", "十四五"]
 # Load jieba's dictionary and the folding table when the app starts, not on a reader's first
 # search (prod: with `gunicorn --preload` the workers share them). Commands and tests load
 # them when they first need them.

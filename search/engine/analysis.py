@@ -244,18 +244,54 @@ def phrase_pattern(phrase):
 
 _jieba = None
 _jieba_lock = threading.Lock()
-# Words jieba must keep whole, set by the application before the first tokenizing (configure).
+# The archive's own words (its vocabulary), folded and sorted; set by the application.
 _extra_words = ()
+# Each extra word's frequency in jieba's dictionary before it was added (None: no word).
+_before = {}
 
 
-def configure(*, extra_words):
-    """The words jieba adds to its dictionary when it loads (the archive's own vocabulary)."""
-    global _extra_words
-    _extra_words = tuple(extra_words)
+def set_extra_words(words):
+    """Make `words` the words jieba keeps whole besides its dictionary; return whether that
+    changed anything. Before jieba loads, they are only kept for the load; afterwards they
+    are added to and taken from the loaded dictionary, which is never read again."""
+    global _extra_words, _last_cut
+    wanted = tuple(sorted({fold(w).strip() for w in words} - {""}))
+    with _jieba_lock:
+        if wanted == _extra_words:
+            return False
+        _extra_words = wanted
+        if _jieba is not None:
+            # All of them again, in one order: the result depends on the words alone, never on
+            # the order of earlier changes, so every process cuts text the same way.
+            _take_extra_words(_jieba)
+            _add_extra_words(_jieba)
+        # Memos of segmentation (the last text cut) would give the old cut.
+        _last_cut = (None, [])
+    return True
+
+
+def extra_words():
+    return _extra_words
+
+
+def _add_extra_words(tokenizer):
+    for word in _extra_words:
+        _before[word] = tokenizer.FREQ.get(word)
+        tokenizer.add_word(word)
+
+
+def _take_extra_words(tokenizer):
+    """Undo _add_extra_words exactly. Not jieba's del_word: that sets the frequency to 0 and
+    forces its HMM to split the word, where jieba would have cut it as it did before."""
+    for word, frequency in _before.items():
+        tokenizer.total -= tokenizer.FREQ[word]
+        # 0: a prefix of longer words only, as add_word leaves the prefixes it creates.
+        tokenizer.FREQ[word] = frequency or 0
+    _before.clear()
 
 
 def jieba_tokenizer():
-    """The process's jieba tokenizer, with the project's vocabulary, loaded on first use."""
+    """The process's jieba tokenizer, with the archive's vocabulary, loaded on first use."""
     global _jieba
     if _jieba is None:
         with _jieba_lock:
@@ -271,8 +307,7 @@ def _load_jieba():
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    for word in _extra_words:
-        tokenizer.add_word(fold(word))
+    _add_extra_words(tokenizer)
     return tokenizer
 
 

@@ -374,3 +374,19 @@ def test_years_in_chinese_numerals_are_the_same_year(corpus_index, q):
     forms = ("1950年", "一九五〇年", "一九五零年")
     holding = {pk for pk, text in bodies.items() if any(f in text for f in forms)}
     assert holding and service.matching_ids(q) == holding
+
+
+def test_a_term_finds_its_synonyms_unless_asked_not_to(corpus_index, client):
+    """The seeded vocabulary says 十四五 is 第十四个五年规划: each finds the other."""
+    bodies = _folded_bodies(corpus_index)
+    long = {pk for pk, text in bodies.items() if "第十四个五年规划" in text}
+    either = long | {pk for pk, text in bodies.items() if "十四五" in text}
+    assert long and long < either, "the corpus writes it both ways"
+    outcome = _fresh(query="第十四个五年规划", page_size=100)
+    assert {h.speech.pk for h in outcome.hits} == either
+    assert outcome.query.tokens == ["第十四个五年规划（含同义：十四五）"]
+    unlinked = _fresh(query="第十四个五年规划", page_size=100, with_synonyms=False)
+    assert {h.speech.pk for h in unlinked.hits} == long
+    assert {h.speech.pk for h in _fresh(query="十四五", page_size=100).hits} == either
+    page = client.get("/search/", {"q": "十四五"}).content.decode()
+    assert "十四五（含同义：第十四个五年规划）" in page and "syn=0" in page

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('speeches', '0005_event_series_from_numbered_names'),
+        ('speeches', '0006_pinyin_of_names'),
     ]
 
     operations = [
