@@ -28,6 +28,7 @@ SUGGESTION_TEXT = {
     "substring": _("去掉引号，按字串检索"),
     "unfiltered": _("去掉筛选条件"),
 }
+NAME_KINDS = {"Person": _("讲者"), "Organization": _("机构"), "Event": _("会议活动")}
 SORT_TEXT = {"relevance": _("相关度"), "date": _("最新在前"), "oldest": _("最早在前")}
 TRUNCATED_NOTICE = _("检索词过长，只用了前 %(n)d 个字。")
 # Options shown per facet, the most frequent, until the reader asks for more (?more=speaker);
@@ -83,6 +84,7 @@ def page_context(outcome, *, link, filters, sort, expanded=""):
         "words_link": link(match="words"),
         "exact_link": link(match=""),
         "has_synonyms": any(t.synonyms for t in outcome.query.positive_terms),
+        "names": [(n, NAME_KINDS[type(n).__name__]) for n in outcome.names],
         "synonyms_links": (link(syn="0"), link(syn="")),
     }
 

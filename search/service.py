@@ -87,6 +87,8 @@ class Outcome:
     fallback: bool = False
     # How many more addresses the words reading finds than the exact one (None: not asked).
     broader: int | None = None
+    # People, organizations and events the query spells in pinyin (zhouyu → 周宇).
+    names: list = field(default_factory=list)
 
     @property
     def num_pages(self):
@@ -150,6 +152,8 @@ def _search(
         _suggest(outcome, filters)
         return outcome
     outcome = _collected(searcher, outcome, plan, filters=filters, sort=sort, facets=facets)
+    if page == 1:
+        outcome.names = selectors.names_by_pinyin(text=parsed.raw)
     if match != "exact" or not _words_may_differ(parsed):
         return outcome
     words = parse(query, match="words")

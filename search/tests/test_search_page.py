@@ -313,3 +313,11 @@ def test_the_result_list_exports_as_csv_in_its_order_and_inert(client, seed):
     assert by_id[hostile.pk][1] == '\'=HYPERLINK("http://x")'
     assert by_id[hostile.pk][11] == "'@SUM(1) 轴承"
     assert by_id[plain.pk][9] == "2" and by_id[seed.pk][5] == "周宇"
+
+
+def test_a_name_typed_in_pinyin_is_suggested(client, seed):
+    html = page(client, q="zhouyu")
+    line = text(section(html, "name-suggestions"))
+    assert line == "您是不是要找：周宇（讲者）"
+    assert f'href="{seed.speaker.get_absolute_url()}"' in section(html, "name-suggestions")
+    assert "name-suggestions" not in page(client, q="轴承")
