@@ -32,7 +32,16 @@ from .engine.store import FOLDED, WORDS, coded_column, document_texts
 log = logging.getLogger(__name__)
 
 FACETS = ("year", "kind", "speaker", "organization", "event")
-__all__ = ["FACETS", "MATCHES", "SORTS", "Filters", "Outcome", "matching_ids", "search"]
+__all__ = [
+    "FACETS",
+    "MATCHES",
+    "SORTS",
+    "Filters",
+    "Outcome",
+    "matching_ids",
+    "query_plan",
+    "search",
+]
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,12 @@ _NAMED = (
     ("orgs", "organization", Organization, ("name", "short_name")),
     ("events", "event", Event, ("name", "series")),
 )
+
+
+def query_plan(searcher, parsed, filters):
+    """The engine's plan of a parsed query and the clicked filters, names resolved to ids, or
+    None when a name filter names nobody: for what counts what search finds (search.research)."""
+    return _plan(searcher, parsed, filters)
 
 
 def _plan(searcher, parsed, filters):

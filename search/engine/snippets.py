@@ -238,6 +238,11 @@ def _match_spans(folded, pieces):
     return [m.span() for m in _alternatives(tuple(pieces)).finditer(folded)]
 
 
+def match_pattern(pieces):
+    """One regex finding `pieces` as search and the address page find them (_alternatives)."""
+    return _alternatives(tuple(pieces))
+
+
 @lru_cache(maxsize=512)
 def _alternatives(pieces):
     """One regex for all pieces, the longest first; each piece as search matches it: as it

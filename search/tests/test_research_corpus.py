@@ -1,0 +1,50 @@
+"""Term trends and the concordance over the 68 addresses of ../shared/corpus, against counts
+made here from the texts."""
+
+from collections import defaultdict
+
+import pytest
+
+from search import research
+from search.engine.analysis import fold
+from speeches.models import Speech
+
+from .test_corpus import corpus_index, corpus_speeches  # noqa: F401
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+
+TERMS = ("社会主义", "改革开放", "高质量发展", "人民群众", "新質生產力")
+
+
+def ground_truth(ids):
+    """{term: {year: [occurrences, addresses, characters]}} and {term: {speaker: [occ, chars]}}."""
+    years = {t: defaultdict(lambda: [0, 0, 0]) for t in TERMS}
+    speakers = {t: defaultdict(lambda: [0, 0]) for t in TERMS}
+    for speech in Speech.objects.filter(pk__in=ids).select_related("speaker"):
+        bodies = [fold(p.text) for p in speech.paragraphs.all()]
+        chars = sum(len(b) for b in bodies)
+        for term in TERMS:
+            count = sum(b.count(fold(term)) for b in bodies)
+            row = years[term][speech.date.year]
+            row[0], row[1], row[2] = row[0] + count, row[1] + bool(count), row[2] + chars
+            by = speakers[term][speech.speaker.name]
+            by[0], by[1] = by[0] + count, by[1] + chars
+    return years, speakers
+
+
+def test_trends_and_concordance_agree_with_the_texts(corpus_index):  # noqa: F811
+    years, speakers = ground_truth(corpus_index)
+    outcome = research.trends(query=",".join(TERMS))
+    assert [t.term for t in outcome.terms] == list(TERMS)
+    for term, trend in zip(TERMS, outcome.terms, strict=True):
+        assert {p.year: [p.count, p.addresses, p.chars] for p in trend.years} == years[term]
+        assert trend.total == sum(row[0] for row in years[term].values())
+        best = max(
+            (round(occ * 10_000 / chars, 2), occ, name)
+            for name, (occ, chars) in speakers[term].items()
+            if occ
+        )
+        assert (trend.speakers[0].per_10k, trend.speakers[0].count) == best[:2]
+        lines = research.concordance(query=term, page_size=10)
+        assert lines.count == trend.total
+    assert outcome.terms[0].total > 1000  # 社会主义: the corpus is long enough to mean something
