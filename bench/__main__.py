@@ -281,6 +281,23 @@ def execute(args, *, n, reps, samples, workdir):
             v["drawn_search_page_p95_ms"] / v["drawn_fts5_p95_ms"]
         )
 
+    def research_latency():
+        drawn = d.get("drawn_mix", {}).get("queries", [])
+        terms = [(label, q) for label, q in drawn if label.split()[0] in ("word", "substring")]
+        terms = terms[:20]
+        timers = {
+            "trends": searching.http_timer(client, "/api/v1/trends", forget=searching.forget_all),
+            "concordance": searching.http_timer(
+                client, "/api/v1/concordance", forget=searching.forget_all
+            ),
+            "fts5_count": searching.fts5_count_timer(state["fts"]),
+        }
+        for name, found in searching.latency_side_by_side(terms, 1, timers).items():
+            d[f"{name}_latency_ms"] = found
+            v[f"{name}_p95_ms"] = found["all"]["p95"]
+        for name in ("trends", "concordance"):
+            v[f"{name}_vs_fts5_count_p95_ratio"] = v[f"{name}_p95_ms"] / v["fts5_count_p95_ms"]
+
     run.step(
         "search latency, drawn mix (results page with results emptied, FTS5)",
         drawn_latency,
@@ -288,6 +305,17 @@ def execute(args, *, n, reps, samples, workdir):
             "drawn_search_page_p95_ms",
             "drawn_fts5_p95_ms",
             "drawn_search_page_vs_fts5_p95_ratio",
+        ),
+    )
+    run.step(
+        "trends and first KWIC page, one term each, every cache emptied (FTS5 count(*))",
+        research_latency,
+        keys=(
+            "trends_p95_ms",
+            "concordance_p95_ms",
+            "fts5_count_p95_ms",
+            "trends_vs_fts5_count_p95_ratio",
+            "concordance_vs_fts5_count_p95_ratio",
         ),
     )
 

@@ -66,6 +66,25 @@ def forget_everything():
     cache.forget("postings")
 
 
+def forget_all():
+    """Every cache of search emptied: as a worker's first request after the index changed."""
+    forget_results()
+    try:
+        from search.engine.cache import cache
+    except ImportError:
+        return
+    cache.clear()
+
+
+def fts5_count_timer(fts):
+    def timed(q):
+        start = time.perf_counter()
+        fts.count(q)
+        return time.perf_counter() - start
+
+    return timed
+
+
 def latency_side_by_side(mix, reps, timers):
     """The latency of each of `timers` ({name: function timing one query}) over the mix:
     each query once to warm up, then `reps` rounds in which each query is timed by every
