@@ -152,7 +152,9 @@ def test_english_readers_get_the_stored_english_page(english_ui, seed):
 def test_search_results_in_english(english_ui, search_index):
     from search.queue import drain
 
-    make_speech(title="轴承年会致辞", speaker="李四", kind="致辞", paragraphs=("轴承产业的新机遇。",))
+    make_speech(
+        title="轴承年会致辞", speaker="李四", kind="致辞", paragraphs=("轴承产业的新机遇。",)
+    )
     drain()
     _response, page = in_english(reverse("search:search") + "?q=轴承")
     assert '<html lang="en">' in page

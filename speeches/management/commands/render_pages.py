@@ -19,5 +19,7 @@ class Command(BaseCommand):
         # are rendered live meanwhile.
         for language, _name in settings.LANGUAGES:
             for start in range(0, len(ids), BATCH):
-                services.store_speech_pages(speech_ids=ids[start : start + BATCH], language=language)
+                services.store_speech_pages(
+                    speech_ids=ids[start : start + BATCH], language=language
+                )
         self.stdout.write(f"已检查 {len(ids)} 篇讲稿的页面（{len(settings.LANGUAGES)} 种语言）。")
