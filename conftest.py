@@ -46,6 +46,17 @@ def chromium_path():
     return browser
 
 
+@pytest.fixture(scope="session")
+def english_ui():
+    """The English interface, as `make setup` compiles it (compilemessages, gettext's msgfmt)."""
+    po = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    need(
+        mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime,
+        f"{mo} is missing or older than its .po: run `make setup` (needs gettext's msgfmt)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(settings, tmp_path):
     """Uploads, cached pages and rate counters of one test never leak into another's."""

@@ -7,7 +7,7 @@ document.addEventListener("click", function (event) {
   var url = new URL(link.getAttribute("href"), window.location.href).href;
   navigator.clipboard.writeText(url).then(function () {
     link.classList.add("copied");
-    link.setAttribute("title", "已复制链接");
+    link.setAttribute("title", document.body.dataset.linkCopied);
   });
 });
 
