@@ -6,11 +6,12 @@ import re
 from html import escape, unescape
 from urllib.parse import urlencode
 
+from django.http import HttpResponse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config.security import max_pages
+from config.security import BoundedPaginator, max_pages
 from speeches.models import SpeechKind
 
 from .engine.query import MAX_QUERY_CHARS
@@ -94,14 +95,11 @@ CSV_HEADER = (
     "occurrences", "score", "snippet", "url",
 )  # fmt: skip
 # A cell a spreadsheet would run as a formula starts with one of these: it gets a ' first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def as_csv(outcome, *, absolute):
-    """The outcome's hits as CSV text, UTF-8 with a byte order mark so that Excel opens it."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+def csv_rows(outcome, *, absolute):
+    """One row an address of the outcome, in CSV_HEADER's order."""
     for hit in outcome.hits:
         speech = hit.speech
         names = (speech.speaker, speech.organization, speech.event)
@@ -109,15 +107,50 @@ def as_csv(outcome, *, absolute):
         row = [speech.pk, speech.title, speech.subtitle, speech.date_iso or "", speech.kind]
         row += [names[0].name if names[0] else "", speech.position]
         row += [n.name if n else "" for n in names[1:]]
-        row += [hit.occurrences, hit.score, snippet, absolute(speech.get_absolute_url())]
-        writer.writerow([safe_cell(v) for v in row])
-    return "\ufeff" + out.getvalue()
+        yield row + [hit.occurrences, hit.score, snippet, absolute(speech.get_absolute_url())]
+
+
+def csv_response(header, rows, *, filename):
+    """UTF-8 CSV with a byte order mark, so that Excel reads it as UTF-8; a text cell that a
+    spreadsheet would run as a formula starts with an apostrophe instead."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def safe_cell(value):
     """A CSV cell a spreadsheet shows as text, never runs (CSV formula injection)."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def page_of(*, count, items, page_size, number):
+    """A Paginator page of `items`, fetched already, numbered among `count` in all."""
+    return BoundedPaginator(_Fetched(count, items), page_size).get_page(number)
+
+
+class _Fetched:
+    """What Paginator needs to number pages whose items were fetched already."""
+
+    def __init__(self, count, items):
+        self._count, self.items = count, items
+
+    def count(self):
+        return self._count
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, _slice):
+        return self.items
 
 
 def _plain(html):

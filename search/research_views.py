@@ -1,11 +1,9 @@
 """The research pages, term trends and the concordance (上下文), their JSON and their CSV."""
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -13,15 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from config.security import BoundedPaginator, bounded_page_number, rate_limited
+from config.security import bounded_page_number, rate_limited
 
 from . import charts, research
 from .engine.counting import SORTS
-from .presenters import IGNORED_NOTICE, TRUNCATED_NOTICE
+from .presenters import IGNORED_NOTICE, TRUNCATED_NOTICE, csv_response, page_of
 from .service import Filters
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters_params(filters):
@@ -177,22 +174,6 @@ CONCORDANCE_COLUMNS = (
 )
 
 
-class _Lines:
-    """What Paginator needs to number pages whose lines were fetched already."""
-
-    def __init__(self, outcome):
-        self.outcome = outcome
-
-    def count(self):
-        return self.outcome.count
-
-    def __len__(self):
-        return self.outcome.count
-
-    def __getitem__(self, _slice):
-        return self.outcome.lines
-
-
 def _concordance_args(request, page_size=research.CONCORDANCE_PAGE_SIZE):
     return {
         "query": request.GET.get("q", ""),
@@ -223,7 +204,12 @@ def concordance_page(request):
     context = {
         "query": parsed.raw,
         "outcome": outcome,
-        "page": BoundedPaginator(_Lines(outcome), outcome.page_size).get_page(outcome.page),
+        "page": page_of(
+            count=outcome.count,
+            items=outcome.lines,
+            page_size=outcome.page_size,
+            number=outcome.page,
+        ),
         "querystring": _with(request),
         "sorts": sorts,
         "notice": " ".join(notice),
@@ -275,24 +261,3 @@ def _line_json(line, absolute):
 
 
 # -- CSV ---------------------------------------------------------------------------------------
-
-
-def csv_response(header, rows, *, filename):
-    """UTF-8 CSV with a byte order mark, so that Excel reads it as UTF-8; a text cell that a
-    spreadsheet would run as a formula starts with an apostrophe instead."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def safe_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value

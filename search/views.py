@@ -3,30 +3,14 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from config.security import BoundedPaginator, bounded_page_number
+from config.security import bounded_page_number
 
 from . import presenters, service
-
-
-class _Counted:
-    """What Paginator needs to number pages whose hits were fetched already."""
-
-    def __init__(self, outcome):
-        self.outcome = outcome
-
-    def count(self):
-        return self.outcome.count
-
-    def __len__(self):
-        return self.outcome.count
-
-    def __getitem__(self, _slice):
-        return self.outcome.hits
 
 
 def _request_args(request):
@@ -86,7 +70,12 @@ def search_page(request):
         expanded=request.GET.get("more", ""),
     )
     context |= {
-        "page": BoundedPaginator(_Counted(outcome), outcome.page_size).get_page(outcome.page),
+        "page": presenters.page_of(
+            count=outcome.count,
+            items=outcome.hits,
+            page_size=outcome.page_size,
+            number=outcome.page,
+        ),
         "querystring": link()[1:],  # without the "?"
         "window": settings.ARCHIVE_MAX_RESULTS,
     }
@@ -97,12 +86,8 @@ def _results_csv(request, args):
     """The result list as CSV, best first, up to the result window: one row an address."""
     window = settings.ARCHIVE_MAX_RESULTS
     outcome = service.search(**(args | {"page": 1}), page_size=window, facets=False)
-    response = HttpResponse(
-        presenters.as_csv(outcome, absolute=request.build_absolute_uri),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = 'attachment; filename="search-results.csv"'
-    return response
+    rows = presenters.csv_rows(outcome, absolute=request.build_absolute_uri)
+    return presenters.csv_response(presenters.CSV_HEADER, rows, filename="search-results.csv")
 
 
 @require_safe

@@ -150,7 +150,9 @@ class Run(Node):
         return self.grams.estimate(evaluation)
 
     def whoosh(self):
-        return WhooshRun(self.text, self.grams.whoosh())
+        needle = self.text.encode("utf-8")
+        keep = lambda raw: needle in raw  # noqa: E731
+        return WhooshConfirmed(("run", self.text), keep, self.grams.whoosh())
 
 
 def exact(piece, boost=1.0):
@@ -205,7 +207,9 @@ class Phrase(Node):
         return self.filter.estimate(evaluation)
 
     def whoosh(self):
-        return WhooshPhrase(self.text, self.filter.whoosh())
+        pattern = re.compile(phrase_pattern(self.text).encode("utf-8"))
+        keep = lambda raw: pattern.search(raw) is not None  # noqa: E731
+        return WhooshConfirmed(("phrase", self.text), keep, self.filter.whoosh())
 
 
 def _bm25(node, evaluation, counts, docs):
@@ -269,7 +273,8 @@ class Near(Node):
     def whoosh(self):
         both = wq.And([self.first.whoosh(), self.second.whoosh()])
         near = (tuple(_texts(self.first)), tuple(_texts(self.second)), self.unit)
-        return WhooshNear(near, both)
+        keep = lambda raw: together(raw, *near)  # noqa: E731
+        return WhooshConfirmed(("near", near), keep, both)
 
 
 def _texts(node):
@@ -349,11 +354,13 @@ class Plan:
         return wq.AndMaybe(matched, self.rank.whoosh()) if self.rank else matched
 
 
-class WhooshPhrase(WrappingQuery):
-    """Phrase for Whoosh's own searcher: its parts' matcher, filtered by the folded text."""
+class WhooshConfirmed(WrappingQuery):
+    """A node as Whoosh's own searcher runs it: the matcher of its candidates (the child),
+    kept where the folded text confirms them (`keep(raw bytes)`). Text indexed without the
+    column is kept: a match is never lost there. `what` tells one node from another."""
 
-    def __init__(self, text, child):
-        self.text = text
+    def __init__(self, what, keep, child):
+        self.what, self.keep = what, keep
         super().__init__(child)
 
     @property
@@ -361,11 +368,11 @@ class WhooshPhrase(WrappingQuery):
         return self.child.boost
 
     def _rewrap(self, child):
-        return WhooshPhrase(self.text, child)
+        return WhooshConfirmed(self.what, self.keep, child)
 
     def __eq__(self, other):
-        return isinstance(other, WhooshPhrase) and (self.text, self.child) == (
-            other.text,
+        return isinstance(other, WhooshConfirmed) and (self.what, self.child) == (
+            other.what,
             other.child,
         )
 
@@ -373,64 +380,6 @@ class WhooshPhrase(WrappingQuery):
 
     def matcher(self, searcher, context=None):
         texts = DocumentTexts(searcher.reader(), FOLDED)
-        pattern = re.compile(phrase_pattern(self.text).encode("utf-8"))
-        kept = {d for d in self.child.docs(searcher) if _holds(texts.raw(d), pattern)}
-        return FilterMatcher(self.child.matcher(searcher, context), kept)
-
-
-class WhooshNear(WrappingQuery):
-    """Near for Whoosh's own searcher: both phrases' matcher, filtered unit by unit."""
-
-    def __init__(self, near, child):
-        self.near = near
-        super().__init__(child)
-
-    def _rewrap(self, child):
-        return WhooshNear(self.near, child)
-
-    def __eq__(self, other):
-        return isinstance(other, WhooshNear) and (self.near, self.child) == (
-            other.near,
-            other.child,
-        )
-
-    __hash__ = WrappingQuery.__hash__
-
-    def matcher(self, searcher, context=None):
-        texts = DocumentTexts(searcher.reader(), FOLDED)
-        first, second, unit = self.near
-        kept = {d for d in self.child.docs(searcher) if together(texts.raw(d), first, second, unit)}
-        return FilterMatcher(self.child.matcher(searcher, context), kept)
-
-
-def _holds(raw, pattern):
-    return raw is None or pattern.search(raw) is not None
-
-
-class WhooshRun(WrappingQuery):
-    """Run for Whoosh's own searcher: its bigrams' matcher, filtered by the folded text."""
-
-    def __init__(self, text, child):
-        self.text = text
-        super().__init__(child)
-
-    @property
-    def boost(self):
-        return self.child.boost
-
-    def _rewrap(self, child):
-        return WhooshRun(self.text, child)
-
-    def __eq__(self, other):
-        return isinstance(other, WhooshRun) and (self.text, self.child) == (
-            other.text,
-            other.child,
-        )
-
-    __hash__ = WrappingQuery.__hash__
-
-    def matcher(self, searcher, context=None):
-        texts = DocumentTexts(searcher.reader(), FOLDED)
-        needle = self.text.encode("utf-8")
-        kept = {d for d in self.child.docs(searcher) if texts.holds(d, needle)}
+        docs = self.child.docs(searcher)
+        kept = {d for d in docs if (raw := texts.raw(d)) is None or self.keep(raw)}
         return FilterMatcher(self.child.matcher(searcher, context), kept)
