@@ -3,6 +3,8 @@
 new addresses get theirs as soon as they are indexed, and all are computed again when the
 archive has grown by a twentieth since the last time (the IDF has moved)."""
 
+import time
+
 from speeches import services
 
 from . import vocabulary
@@ -13,47 +15,54 @@ from .queue import backend
 
 BATCH = 200
 GROWTH = 1.05
+# The indexer's topic work between two looks at its queue: a change waiting to be indexed is
+# never held up longer than this.
+SLICE_S = 0.1
 
 
-def compute(*, speech_ids=None):
-    """Compute and store the topics of these published speeches (all if None); how many."""
+def compute(*, speech_ids=None, seconds=None):
+    """Compute and store the topics of these published speeches (all if None), in order, or
+    of as many of them as `seconds` allow; the ids done."""
     searcher = backend().searcher()
     if searcher is None:
-        return 0
+        return []
     docnums = _docnums(searcher, speech_ids)
     preferred = {fold(w) for w in vocabulary.words()}
-    topics = {}
+    topics, start = {}, time.monotonic()
     for pk, docnum in docnums.items():
+        if seconds is not None and topics and time.monotonic() - start > seconds:
+            break
         words = keywords_of(searcher, docnum, preferred=preferred)
         related = related_to(searcher, docnum, words)
         topics[pk] = (words, [int(searcher.stored_fields(d)["django_id"]) for d in related])
     services.set_topics(topics=topics)
-    return len(topics)
+    return list(topics)
 
 
 def catch_up():
-    """One step of the indexer's topic work, when it has nothing else to do: addresses with
-    no keywords yet, or the next batch of a recomputation that is due; how many."""
+    """One slice of the indexer's topic work, when it has nothing else to do: addresses with
+    no keywords yet first, then the next of a recomputation that is due; how many were done."""
     from speeches.models import Speech
 
     published = Speech.objects.published()
-    fresh = list(published.filter(keywords=[]).values_list("pk", flat=True)[:BATCH])
+    fresh = list(published.filter(keywords__isnull=True).values_list("pk", flat=True)[:BATCH])
     state = TopicsState.current()
     total = published.count()
     if state.cursor is None and total >= max(1, state.documents) * GROWTH:
         state.cursor = 0
+    batch = []
     if state.cursor is not None:
-        batch = list(
-            published.filter(pk__gt=state.cursor)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        fresh += batch
-        state.cursor = batch[-1] if len(batch) == BATCH else None
-        if state.cursor is None:
-            state.documents = total
+        after = published.filter(pk__gt=state.cursor).exclude(pk__in=fresh).order_by("pk")
+        batch = list(after.values_list("pk", flat=True)[:BATCH])
+    done = compute(speech_ids=fresh + batch, seconds=SLICE_S) if fresh or batch else []
+    if state.cursor is not None:
+        finished = [pk for pk in batch if pk in set(done)]
+        if len(finished) == len(batch) and len(batch) < BATCH:
+            state.cursor, state.documents = None, total
+        elif finished:
+            state.cursor = finished[-1]
         state.save()
-    return compute(speech_ids=sorted(set(fresh))) if fresh else 0
+    return len(done)
 
 
 def _docnums(searcher, speech_ids):

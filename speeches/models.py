@@ -206,8 +206,9 @@ class Speech(models.Model):
     # a name of its speaker, organization or event): stored pages of older versions expire.
     page_version = models.PositiveIntegerField(_("页面版本"), default=0, editable=False)
     # What the address is about and the addresses most like it, as search computed them over
-    # the whole archive (search.topics): stored, never computed on a reader's request.
-    keywords = models.JSONField(_("关键词"), default=list, blank=True, editable=False)
+    # the whole archive (search.topics): stored, never computed on a reader's request. None:
+    # not computed yet.
+    keywords = models.JSONField(_("关键词"), null=True, default=None, blank=True, editable=False)
     related_ids = models.JSONField(_("相关讲稿"), default=list, blank=True, editable=False)
 
     objects = SpeechQuerySet.as_manager()

@@ -8,8 +8,6 @@ zhouchengxiehui zcxh"). A query matches the start of a form.
 
 import re
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 _NOT_CHINESE = "\0"  # marks what pypinyin passed through unconverted
 _LETTERS = re.compile(r"[^a-z]")
 # What a reader may type between syllables: spaces and the apostrophe of xi'an.
@@ -30,6 +28,10 @@ def forms(*names, surname=False):
 
 
 def _name_forms(name, *, surname):
+    # Imported when a name is first saved: its dictionaries take some 57 MB, which a web
+    # worker that only serves readers never needs (a query needs no dictionary).
+    from pypinyin import Style, lazy_pinyin, pinyin
+
     pieces = lazy_pinyin(name, errors=lambda text: [_NOT_CHINESE + text])
     readings = [pieces[0]]
     if surname and not pieces[0].startswith(_NOT_CHINESE):

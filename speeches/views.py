@@ -300,7 +300,7 @@ def speech_json(request, speech, *, full):
     }
     if full:
         data["paragraphs"] = [p.text for p in speech.paragraphs.all()]
-        data["keywords"] = speech.keywords
+        data["keywords"] = speech.keywords or []
         data["related"] = [
             {"id": r.pk, "title": r.title, "url": request.build_absolute_uri(r.get_absolute_url())}
             for r in selectors.related_speeches(speech=speech)

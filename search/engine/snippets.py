@@ -85,9 +85,9 @@ def _split(folded, lengths):
 
 def _chosen(split, names, pieces, limit):
     parts, starts, ends = split
-    scored = []
+    counters, scored = [_counter(p) for p in pieces], []
     for i in range(names, len(parts)):
-        kinds = [min(n, 5) for p in pieces if (n := _occurrences_in(p, parts[i]))]
+        kinds = [min(n, 5) for count in counters if (n := count(parts[i]))]
         if kinds:
             scored.append((-(len(kinds) * 10 + sum(kinds)), i))
     chosen = []
@@ -253,9 +253,15 @@ def _alternatives(pieces):
 
 def _occurrences_in(piece, folded):
     """How often `piece` occurs in folded text, as search counts it."""
+    return _counter(piece)(folded)
+
+
+@lru_cache(maxsize=512)
+def _counter(piece):
     if is_plain(piece):
-        return folded.count(piece)
-    return sum(1 for _ in _alternatives((piece,)).finditer(folded))
+        return lambda folded: folded.count(piece)
+    pattern = _alternatives((piece,))
+    return lambda folded: sum(1 for _ in pattern.finditer(folded))
 
 
 def _word_spans(folded, spans, context=6):

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "计算每篇讲稿的关键词和相关讲稿（按本档案的词频统计），并保存。"
 
     def handle(self, *args, **options):
-        done = topics.compute()
+        done = len(topics.compute())
         TopicsState.objects.update_or_create(
             pk=1, defaults={"documents": Speech.objects.published().count(), "cursor": None}
         )
