@@ -24,6 +24,7 @@ from .store import FOLDED, document_texts, field_norms
 
 WORDS_FIELD = "text"
 _SEPARATOR = SEPARATOR.encode("utf-8")
+_UNREAD = object()
 NONE = codec.NONE
 
 
@@ -37,6 +38,7 @@ class Evaluation:
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.terms = {}
         self.found = {}
+        self.read = {}  # docnum: its folded text (bytes), read once per search
 
     def postings(self, fieldname, text, within=None):
         """The term's postings, complete at least at the docnums `within` (all if None)."""
@@ -97,33 +99,40 @@ class Evaluation:
         read = unsure[[texts.holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
         return union([sure, read])
 
+    def raw(self, docnum):
+        """The document's folded text as bytes (None: indexed without it), read once per
+        search however many phrases ask."""
+        found = self.read.get(docnum, _UNREAD)
+        if found is _UNREAD:
+            found = self.read[docnum] = document_texts(self.searcher, FOLDED).raw(docnum)
+        return found
+
     def holding(self, phrase, docs):
         """Those of `docs` whose folded text holds the phrase, whitespace in the text never
         separating a match (see analysis.phrase_pattern)."""
         if not len(docs):
             return docs
-        texts, find = document_texts(self.searcher, FOLDED), _finder(phrase)
-        return docs[[find(texts.raw(d)) for d in docs.tolist()]]
+        find = _finder(phrase)
+        return docs[[find(self.raw(d)) for d in docs.tolist()]]
 
     def occurrences(self, phrase, docs):
         """How often the phrase occurs in the folded text of each of `docs` (not overlapping,
         as str.count counts)."""
-        texts, count = document_texts(self.searcher, FOLDED), _counter(phrase)
-        return np.array([count(texts.raw(d)) for d in docs.tolist()], dtype=np.float64)
+        count = _counter(phrase)
+        return np.array([count(self.raw(d)) for d in docs.tolist()], dtype=np.float64)
 
     def together(self, first, second, unit, docs):
         """Those of `docs` where one of the phrases `first` and one of `second` occur in one
         paragraph (`unit` "paragraph") or one sentence ("sentence")."""
         if not len(docs):
             return docs
-        texts = document_texts(self.searcher, FOLDED)
-        return docs[[together(texts.raw(d), first, second, unit) for d in docs.tolist()]]
+        return docs[[together(self.raw(d), first, second, unit) for d in docs.tolist()]]
 
     def in_title(self, phrases, docs):
         """1.0 for each of `docs` whose title (the first part of its folded text) holds every
         one of the phrases, else 0.0."""
-        texts, finds = document_texts(self.searcher, FOLDED), [_finder(p) for p in phrases]
-        titles = ((texts.raw(d) or b"").split(_SEPARATOR, 1)[0] for d in docs.tolist())
+        finds = [_finder(p) for p in phrases]
+        titles = ((self.raw(d) or b"").split(_SEPARATOR, 1)[0] for d in docs.tolist())
         return np.array([float(all(f(t) for f in finds)) for t in titles])
 
     def estimated_occurrences(self, phrase, parts, docs):
