@@ -51,23 +51,25 @@ class Choice:
 
 
 def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
-    """The paragraphs of an indexed text that best match `pieces` (at most `limit` of them;
-    None: all that match), in order.
+    """The paragraphs of an indexed text that best match `pieces`, in order.
 
     `folded`: the folded searchable text, parts joined by SEPARATOR; `lengths`: its
     word_lengths(); `names`: how many parts come before the body. None if the two disagree.
     """
     split = _split(folded, lengths)
-    return None if split is None else _chosen(split, names, pieces, limit)
+    if split is None:
+        return None
+    return _chosen(split, names, pieces, limit, _matches(split, folded, names, pieces))
 
 
 def choose_and_count(*, folded, lengths, names, pieces):
     """(choose(), the number of places of the body an address page marks for `pieces`), the
-    text split once; (None, None) if the lengths do not add up to the text."""
+    text split and searched once; (None, None) if the lengths do not add up to the text."""
     split = _split(folded, lengths)
     if split is None:
         return None, None
-    return _chosen(split, names, pieces, MAX_SNIPPETS), _count(split, folded, names, pieces)
+    found = _matches(split, folded, names, pieces)
+    return _chosen(split, names, pieces, MAX_SNIPPETS, found), _count(split, found)
 
 
 def _split(folded, lengths):
@@ -80,35 +82,53 @@ def _split(folded, lengths):
     for part in parts:
         starts.append(start)
         start += len(part) + len(SEPARATOR)
-    return parts, starts, ends
+    return parts, np.array(starts, dtype=np.int64), ends
 
 
-def _chosen(split, names, pieces, limit):
+def _matches(split, folded, names, pieces):
+    """Where each piece occurs in the body, from left to right: (starts, ends, which piece,
+    which part), as arrays; a common word has thousands, found at C speed piece by piece."""
+    _parts, starts, _ends = split
+    body = int(starts[names]) if names < len(starts) else len(folded)
+    spans, which = [], []
+    for i, piece in enumerate(pieces):
+        found = _alternatives((piece,)).finditer(folded, body)
+        spans.append(np.fromiter(chain.from_iterable(map(re.Match.span, found)), np.int64))
+        which.append(np.full(len(spans[-1]) // 2, i, dtype=np.int64))
+    flat = np.concatenate(spans).reshape(-1, 2) if spans else np.zeros((0, 2), np.int64)
+    which = np.concatenate(which) if which else np.zeros(0, np.int64)
+    order = np.argsort(flat[:, 0], kind="stable")
+    first, last, which = flat[order, 0], flat[order, 1], which[order]
+    return first, last, which, starts.searchsorted(first, "right") - 1
+
+
+def _chosen(split, names, pieces, limit, found):
+    """The `limit` parts with the most kinds of pieces, then the most occurrences (each kind
+    counted up to 5 times), in their order."""
     parts, starts, ends = split
-    counters, scored = [_counter(p) for p in pieces], []
-    for i in range(names, len(parts)):
-        kinds = [min(n, 5) for count in counters if (n := count(parts[i]))]
-        if kinds:
-            scored.append((-(len(kinds) * 10 + sum(kinds)), i))
+    _first, _last, which, part = found
+    kinds, counts = np.unique(part * len(pieces) + which, return_counts=True)
+    score = {}
+    for key, count in zip(
+        (kinds // len(pieces)).tolist(), np.minimum(counts, 5).tolist(), strict=True
+    ):
+        score[key] = score.get(key, 0) + 10 + count
+    best = sorted((-value, i) for i, value in score.items())[:limit]
     chosen = []
-    for _, i in sorted(sorted(scored)[:limit], key=lambda s: s[1]):
+    for _, i in sorted(best, key=lambda s: s[1]):
         first, last = starts[i], starts[i] + len(parts[i])
         inside = ends[ends.searchsorted(first, "right") : ends.searchsorted(last, "right")]
         chosen.append(Choice(i - names + 1, parts[i], (inside - first).tolist()))
     return chosen
 
 
-def _count(split, folded, names, pieces):
+def _count(split, found):
     """How many marks mark_all() puts in the body with the index's words: the matches grown
     to whole words, those that then touch counted once."""
-    _parts, starts, ends = split
-    body = starts[names] if names < len(starts) else len(folded)
-    # _match_spans() from the body on, straight into an array (a common word has thousands).
-    matches = _alternatives(tuple(pieces)).finditer(folded, body)
-    spans = np.fromiter(chain.from_iterable(map(re.Match.span, matches)), np.int64)
-    if not len(spans):
+    ends = split[2]
+    first, last, _which, _part = found
+    if not len(first):
         return 0
-    first, last = spans[0::2], spans[1::2]
     # _grown() for all spans at once. No match spans two parts, and words end where parts do.
     before = ends.searchsorted(first, "right")
     grown_first = np.where(before > 0, ends[before - 1], 0)

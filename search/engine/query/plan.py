@@ -198,6 +198,9 @@ class Phrase(Node):
         return _bm25(self, evaluation, counts, docs)
 
     def occurrences(self, evaluation, docs):
+        if self.plain and len(self.text) == 2:
+            # A bigram's postings count its occurrences exactly: no text need be read.
+            return evaluation.estimated_occurrences(self.text, [self.text], docs)
         return evaluation.occurrences(self.text, docs)
 
     def titled(self, evaluation, docs):
