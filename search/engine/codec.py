@@ -298,7 +298,10 @@ class BulkFieldWriter(W3FieldWriter):
             ids[0],
             ids[-1],
         )
-        info.set_inlined(ids, weights, values)
+        # A list without values (ids, years) keeps an empty value for each posting: Whoosh's
+        # reader answers "" (a str) for a record without them, which its own writer refuses
+        # when a later commit merges this segment.
+        info.set_inlined(ids, weights, values or [b""] * len(ids))
         self._tindex.add(pack_ushort(self._fieldid) + tbytes, info.to_bytes())
 
 

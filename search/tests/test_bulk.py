@@ -105,10 +105,35 @@ def test_segments_are_whooshs_file_for_file_and_term_for_term(tmp_path, schema, 
         assert list(written.all_terms()) == terms and len(terms) > 1000
         for fieldname, text in terms:
             info = written.term_info(fieldname, text)
-            assert vars(info) == vars(known.term_info(fieldname, text)), (fieldname, text)
+            assert vars(info) == _valued(vars(known.term_info(fieldname, text))), (fieldname, text)
     (seg_theirs,), (seg_ours,) = theirs._segments(), ours._segments()
     assert seg_ours._fieldlengths == seg_theirs._fieldlengths
     assert type(seg_ours.codec()) is W3Codec
+
+
+def _valued(info):
+    """A term record as ours keeps it: a short list without values (ids, years) has an empty
+    value for each posting, where Whoosh's writer keeps none, and its reader then answers ""
+    (a str) that its own writer refuses when it merges the segment."""
+    inlined = info.get("_inlined")
+    if inlined and not inlined[2]:
+        info = {**info, "_inlined": (*inlined[:2], (b"",) * len(inlined[0]))}
+    return info
+
+
+def test_bulk_segments_merge_with_whooshs_own_writer(tmp_path, schema):
+    """The indexer's ordinary commits merge small segments, the rebuild's among them."""
+    ix, _ = _write(tmp_path / "bulk", schema, _documents(300), codec.BulkSegmentWriter)
+    more = codec.BulkSegmentWriter(ix.refresh(), **WRITER_OPTIONS)
+    for doc in _documents(40, seed=9):
+        more.add_document(**(doc | {"id": doc["id"] + "x", "django_id": doc["django_id"] + "0"}))
+    more.commit()
+    assert len(ix.refresh()._segments()) == 2
+    writer = ix.refresh().writer(**WRITER_OPTIONS)
+    writer.update_document(**_documents(1, seed=3)[0])
+    writer.commit(optimize=True)
+    with ix.refresh().reader() as merged:
+        assert merged.doc_count() == 340 and len(ix.refresh()._segments()) == 1
 
 
 def test_bulk_segments_read_as_whooshs(tmp_path, schema):
