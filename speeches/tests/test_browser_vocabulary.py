@@ -1,40 +1,21 @@
 """Staff teach the archive a term in the admin, in a real browser, and search learns it at once."""
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from search import vocabulary
 from search.models import VocabularyTerm
 from search.queue import drain
 
-from .browser_support import CHROMIUM_ARGS, DESKTOP, Screenshots
+from .browser_support import Screenshots
 from .factories import STAFF_PASSWORD, make_speech, make_staff
+from .test_browser_editor import browser, page  # noqa: F401 - the editors' browser and page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TERM = "美丽乡村建设"
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-def test_a_term_added_in_the_admin_is_one_word_on_the_next_search(page, live_server, search_index):
+def test_a_term_added_in_the_admin_is_one_word_on_the_next_search(page, live_server, search_index):  # noqa: F811
     shot = Screenshots("vocabulary_admin_flow")
     make_speech(title="乡村", paragraphs=[f"推进{TERM}，建设美丽乡村。", "乡村振兴。"])
     drain()
