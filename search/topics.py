@@ -6,6 +6,7 @@ archive has grown by a twentieth since the last time (the IDF has moved)."""
 import time
 
 from speeches import services
+from speeches.models import Speech
 
 from . import vocabulary
 from .engine.analysis import fold
@@ -39,11 +40,19 @@ def compute(*, speech_ids=None, seconds=None):
     return list(topics)
 
 
+def compute_all():
+    """Every published address's topics now, and the archive's size remembered as the one they
+    were computed for; how many."""
+    done = len(compute())
+    TopicsState.objects.update_or_create(
+        pk=1, defaults={"documents": Speech.objects.published().count(), "cursor": None}
+    )
+    return done
+
+
 def catch_up():
     """One slice of the indexer's topic work, when it has nothing else to do: addresses with
     no keywords yet first, then the next of a recomputation that is due; how many were done."""
-    from speeches.models import Speech
-
     published = Speech.objects.published()
     fresh = list(published.filter(keywords__isnull=True).values_list("pk", flat=True)[:BATCH])
     state = TopicsState.current()

@@ -1,16 +1,19 @@
 """Keywords by TF-IDF over this archive, and related addresses, stored with each address."""
 
+import io
 import math
 import re
 from collections import Counter
 from urllib.parse import quote
 
 import pytest
+from django.core.management import call_command
 
 from search import topics
 from search.documents import searchable_text
 from search.engine.analysis import fold, jieba_words
 from search.engine.topics import STOP_WORDS
+from search.models import TopicsState
 from search.queue import drain
 from speeches.models import Speech
 from speeches.tests.factories import make_speech
@@ -70,3 +73,12 @@ def test_the_indexer_catches_up_with_new_addresses_and_recomputes_when_the_archi
     drain()
     assert topics.catch_up() == 5  # one new, and 5 ≥ 4 × 1.05: all again
     assert topics.catch_up() == 0
+
+
+def test_the_command_computes_every_address_and_remembers_the_archive_size(archive):
+    out = io.StringIO()
+    call_command("compute_topics", stdout=out)
+    assert "已计算 4 篇讲稿" in out.getvalue()
+    assert not Speech.objects.filter(keywords__isnull=True).exists()
+    assert TopicsState.current().documents == 4 and TopicsState.current().cursor is None
+    assert topics.catch_up() == 0  # nothing due: the command did it all

@@ -1,16 +1,11 @@
 from django.core.management.base import BaseCommand
 
 from search import topics
-from search.models import TopicsState
-from speeches.models import Speech
 
 
 class Command(BaseCommand):
     help = "计算每篇讲稿的关键词和相关讲稿（按本档案的词频统计），并保存。"
 
     def handle(self, *args, **options):
-        done = len(topics.compute())
-        TopicsState.objects.update_or_create(
-            pk=1, defaults={"documents": Speech.objects.published().count(), "cursor": None}
-        )
+        done = topics.compute_all()
         self.stdout.write(f"已计算 {done} 篇讲稿的关键词和相关讲稿。")
