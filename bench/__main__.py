@@ -290,12 +290,18 @@ def execute(args, *, n, reps, samples, workdir):
             "concordance": searching.http_timer(
                 client, "/api/v1/concordance", forget=searching.forget_all
             ),
+            "trends_first_ask": searching.http_timer(
+                client, "/api/v1/trends", forget=searching.forget_counts
+            ),
+            "concordance_first_ask": searching.http_timer(
+                client, "/api/v1/concordance", forget=searching.forget_counts
+            ),
             "fts5_count": searching.fts5_count_timer(state["fts"]),
         }
         for name, found in searching.latency_side_by_side(terms, 1, timers).items():
             d[f"{name}_latency_ms"] = found
             v[f"{name}_p95_ms"] = found["all"]["p95"]
-        for name in ("trends", "concordance"):
+        for name in ("trends", "concordance", "trends_first_ask", "concordance_first_ask"):
             v[f"{name}_vs_fts5_count_p95_ratio"] = v[f"{name}_p95_ms"] / v["fts5_count_p95_ms"]
 
     run.step(

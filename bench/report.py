@@ -119,6 +119,17 @@ def table(run):
             _f(ratio, "{:.1f}× (p95)"),
             f"≤ 3× — {_met(_check(ratio, lambda r: r <= 3))}",
         )
+    for name, label in (
+        ("trends_first_ask", "/api/v1/trends, one term"),
+        ("concordance_first_ask", "/api/v1/concordance, page 1"),
+    ):
+        row(
+            f"{label} (counts and posting lists emptied, columns loaded) vs FTS5 count(*)",
+            _lat(d.get(f"{name}_latency_ms", {}).get("all")),
+            _lat(count),
+            _f(v.get(f"{name}_vs_fts5_count_p95_ratio"), "{:.1f}× (p95)"),
+            "",
+        )
     rec, frec = v.get("substring_recall"), v.get("fts5_substring_recall")
     row(
         f"substring recall ({d.get('recall_samples', 'n/a')} random, 1–8 chars)",

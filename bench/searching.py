@@ -56,14 +56,27 @@ def forget_results():
 
 
 def forget_everything():
-    """forget_results(), and the decoded posting lists too: every word decoded afresh, as in
-    a worker's first search after the index changed."""
+    """forget_results(), and the decoded posting lists and documents too: every word and
+    every hit's text decoded afresh."""
     forget_results()
     try:
         from search.engine.cache import cache
     except ImportError:
         return
     cache.forget("postings")
+    cache.forget("layout")
+
+
+def forget_counts():
+    """forget_everything(), and every count of trends and the concordance: what a term costs
+    the first time it is asked in this index generation, the columns loaded (as Lucene keeps
+    a searcher's doc values open)."""
+    forget_everything()
+    try:
+        from search.engine.cache import cache
+    except ImportError:
+        return
+    cache.forget("research")
 
 
 def forget_all():

@@ -14,6 +14,7 @@ from .engine.analysis import (
     fold,
     word_lengths,
 )
+from .engine.counting import body_length
 
 
 class AnalyzedField(indexes.CharField):
@@ -54,6 +55,8 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     # and the lengths of its jieba words, which snippets mark whole (search.engine.snippets).
     folded = ColumnField()
     words = ColumnField()
+    # Characters of the folded body: what term trends divide by (search.engine.counting).
+    body_chars = ColumnField()
 
     year = KeywordField(null=True)
     kind = KeywordField(model_attr="kind")
@@ -96,6 +99,9 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
 
     def prepare_words(self, obj):
         return word_lengths(fold(searchable_text(obj)))
+
+    def prepare_body_chars(self, obj):
+        return str(body_length(fold(searchable_text(obj)), names=len(searchable_names(obj))))
 
 
 def searchable_text(speech, body=None):

@@ -15,8 +15,7 @@ from speeches.pages import Marking
 from . import vocabulary
 from .documents import searchable_names
 from .engine.query import parse
-from .engine.snippets import choose, mark_all
-from .engine.store import FOLDED, WORDS, document_texts
+from .engine.snippets import choose, indexed_layout, mark_all
 from .service import backend
 
 
@@ -45,10 +44,8 @@ def _indexed_paragraphs(speech, pieces):
     docnum = None if searcher is None else searcher.document_number(django_id=str(speech.pk))
     if docnum is None:
         return {}
-    folded = document_texts(searcher, FOLDED).text(docnum)
-    lengths = document_texts(searcher, WORDS).text(docnum)
-    if folded is None or lengths is None:
+    text = indexed_layout(searcher, docnum)
+    if text is None:
         return {}
-    names = len(searchable_names(speech))
-    chosen = choose(folded=folded, lengths=lengths, names=names, pieces=pieces, limit=None)
+    chosen = choose(text, names=len(searchable_names(speech)), pieces=pieces, limit=None)
     return {choice.position: choice for choice in chosen or ()}

@@ -207,16 +207,15 @@ def concordance(*, query, filters=NO_FILTERS, page=1, sort="date", page_size=Non
     if plan is None:
         return outcome
     key = (parsed.raw, filters)
-    docs, _counts = counting.occurrences(searcher, plan.matched, pieces, key=key)
-    found = counting.lines(searcher, docs, pieces, key=key)
-    outcome.count = len(found)
+    docs, counts = counting.occurrences(searcher, plan.matched, pieces, key=key)
+    outcome.count = int(counts.sum())
     if limit is None:
         outcome.page = min(max(1, page), outcome.num_pages)
         start = (outcome.page - 1) * outcome.page_size
         end = start + outcome.page_size
     else:
         start, end = 0, limit
-    chosen = counting.ordered(searcher, found, sort, key=key)[start:end]
+    chosen = counting.lines_shown(searcher, docs, counts, pieces, sort, start, end, key=key)
     outcome.lines = _shown(searcher, chosen, pieces)
     return outcome
 

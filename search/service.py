@@ -26,8 +26,14 @@ from .engine.evaluation import Evaluation, as_docs
 from .engine.query import build_plan, parse
 from .engine.query.build import like_plan
 from .engine.query.syntax import MATCHES
-from .engine.snippets import best_snippets, choose_and_count, count_in_paragraphs, snippets_of
-from .engine.store import FOLDED, WORDS, coded_column, document_texts
+from .engine.snippets import (
+    best_snippets,
+    choose_and_count,
+    count_in_paragraphs,
+    indexed_layout,
+    snippets_of,
+)
+from .engine.store import FOLDED, coded_column, document_texts
 
 log = logging.getLogger(__name__)
 
@@ -332,15 +338,13 @@ def _hits(searcher, docnums, scores, parsed):
 def _choices(searcher, docnums, ids, speeches, pieces):
     """({speech id: the paragraphs chosen for snippets from the index, or None},
     {speech id: how many places of its body are marked (命中 N 处), or None})."""
-    folded, words = document_texts(searcher, FOLDED), document_texts(searcher, WORDS)
     choices, counts = {}, {}
     for docnum, pk in zip(docnums, ids, strict=True):
-        speech, text, lengths = speeches.get(pk), folded.text(docnum), words.text(docnum)
-        if speech is not None and text is not None and lengths is not None:
+        speech = speeches.get(pk)
+        text = None if speech is None else indexed_layout(searcher, docnum)
+        if text is not None:
             names = len(searchable_names(speech))
-            choices[pk], counts[pk] = choose_and_count(
-                folded=text, lengths=lengths, names=names, pieces=pieces
-            )
+            choices[pk], counts[pk] = choose_and_count(text, names=names, pieces=pieces)
     return choices, counts
 
 

@@ -52,19 +52,25 @@ def stored_page(*, pk, language, release):
 
 
 def paragraph_texts(*, wanted):
-    """{(speech id, position): text} of these paragraphs, in one query (raw SQL: see above)."""
-    if not wanted:
-        return {}
+    """{(speech id, position): text} of these paragraphs (raw SQL: see above), each pair looked
+    up in the (speech, position) index: a long report's chosen paragraphs are far apart, and
+    asking for every position of every speech read rows by the thousand."""
     q = connection.ops.quote_name
-    speeches, positions = sorted({s for s, _ in wanted}), sorted({p for _, p in wanted})
-    sql = (
-        f"SELECT speech_id, position, text FROM {q(Paragraph._meta.db_table)}"
-        f" WHERE speech_id IN ({', '.join(['%s'] * len(speeches))})"
-        f" AND position IN ({', '.join(['%s'] * len(positions))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*speeches, *positions])
-        return {(s, p): text for s, p, text in cursor.fetchall() if (s, p) in wanted}
+    pairs, texts = sorted(wanted), {}
+    for at in range(0, len(pairs), _PAIRS_PER_QUERY):
+        part = pairs[at : at + _PAIRS_PER_QUERY]
+        sql = (
+            f"SELECT speech_id, position, text FROM {q(Paragraph._meta.db_table)} WHERE "
+            + " OR ".join(["(speech_id = %s AND position = %s)"] * len(part))
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for pair in part for value in pair])
+            texts.update(((s, p), text) for s, p, text in cursor.fetchall())
+    return texts
+
+
+# Well under SQLite's limit of bound parameters.
+_PAIRS_PER_QUERY = 400
 
 
 def published_speeches():

@@ -40,6 +40,7 @@ from whoosh.codec.whoosh3 import (
     W3Segment,
     W3TermInfo,
 )
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Frequency
@@ -449,3 +450,30 @@ class PositionalFileStorage(FileStorage):
 class _PositionalFile(StructFile):
     def get(self, position, length):
         return os.pread(self.file.fileno(), length, position)
+
+
+# -- columns ----------------------------------------------------------------------------------
+
+# struct's standard sizes ("!"), as numpy reads them big-endian.
+_NUMPY_TYPES = {
+    "b": ">i1", "B": ">u1", "h": ">i2", "H": ">u2", "i": ">i4", "I": ">u4",
+    "l": ">i4", "L": ">u4", "q": ">i8", "Q": ">u8", "f": ">f4", "d": ">f8",
+}  # fmt: skip
+
+
+def column_values(reader, name):
+    """Every document's value in a segment's column, as the column reader's values
+    (translate=False): a variable-width or numeric column in one read, instead of one read
+    for each document (a tenth of a second for a few columns of ten thousand documents)."""
+    column = reader.column_reader(name, translate=False)
+    if isinstance(column, VarBytesColumn.Reader):
+        offsets, lengths = np.asarray(column._offsets), np.asarray(column._lengths)
+        end = int((offsets + lengths).max()) if len(lengths) else 0
+        data = column._dbfile.get(column._basepos, end) if end else b""
+        return [data[o : o + n] for o, n in zip(offsets.tolist(), lengths.tolist(), strict=True)]
+    if isinstance(column, NumericColumn.Reader) and column._typecode in _NUMPY_TYPES:
+        written = min(column._count, column._doccount)
+        data = column._dbfile.get(column._basepos, written * column._fixedlen) if written else b""
+        values = np.frombuffer(data, dtype=_NUMPY_TYPES[column._typecode]).tolist()
+        return values + [column._default] * (column._doccount - written)
+    return list(column)

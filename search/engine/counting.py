@@ -6,7 +6,7 @@ counted in the index's folded text of those candidates only, as search counts a 
 to right, none overlapping another, the longest piece first (snippets.match_pattern). Only the
 body is counted (the paragraphs, not the title and names indexed before them), so that every
 occurrence has a paragraph to link to and the per-year totals are those the concordance
-lists. Each document's body length is computed once per index generation.
+lists. Each document's body length is a column written with it (BODY_CHARS).
 """
 
 import re
@@ -18,7 +18,7 @@ from .analysis import SEPARATOR, fold_with_map, is_plain
 from .cache import cache
 from .evaluation import Evaluation
 from .snippets import match_pattern
-from .store import FOLDED, coded_column, dates, document_texts
+from .store import BODY_CHARS, FOLDED, coded_column, column_numbers, dates, document_texts
 
 # The searchable text starts with title, subtitle and position, then the speaker's,
 # organization's and event's names where the address has them (search.documents).
@@ -52,7 +52,7 @@ def names_before_body(searcher):
             names += coded_column(searcher, name).codes != 0
         return names
 
-    return cache.value(searcher, ("research", "names"), build)
+    return cache.value(searcher, ("column", "names before body"), build)
 
 
 def body_of(searcher, doc):
@@ -61,27 +61,40 @@ def body_of(searcher, doc):
     raw = document_texts(searcher, FOLDED).raw(doc)
     if raw is None:
         return None
+    start = _body_start(raw, int(names_before_body(searcher)[doc]))
+    return "" if start is None else raw[start:].decode("utf-8")
+
+
+def _body_start(raw, names):
+    """Where the body starts in a document's UTF-8 folded text, or None if it has none."""
     start = 0
-    for _ in range(int(names_before_body(searcher)[doc])):
+    for _ in range(names):
         at = raw.find(_SEPARATOR, start)
         if at < 0:
-            return ""
+            return None
         start = at + len(_SEPARATOR)
-    return raw[start:].decode("utf-8")
+    return start
+
+
+def body_length(folded, *, names):
+    """Characters of the body of a folded searchable text whose first `names` parts come
+    before it, separators not counted."""
+    parts = folded.split(SEPARATOR)[names:]
+    return sum(map(len, parts))
 
 
 def body_lengths(searcher):
-    """Characters of every document's folded body (separators not counted), by docnum."""
+    """Characters of every document's folded body, by docnum: the BODY_CHARS column, or,
+    where the index was written before it, counted in the document's text."""
 
     def build():
-        lengths = np.zeros(searcher.doc_count_all(), dtype=np.int64)
-        for doc in Evaluation(searcher).every(None).tolist():
+        lengths = column_numbers(searcher, BODY_CHARS)
+        for doc in np.flatnonzero(lengths < 0).tolist():
             body = body_of(searcher, doc)
-            if body:
-                lengths[doc] = len(body) - body.count(SEPARATOR) * len(SEPARATOR)
+            lengths[doc] = len(body) - body.count(SEPARATOR) * len(SEPARATOR) if body else 0
         return lengths
 
-    return cache.value(searcher, ("research", "lengths"), build)
+    return cache.value(searcher, ("column", BODY_CHARS), build)
 
 
 def occurrences(searcher, node, pieces, *, key):
@@ -90,19 +103,32 @@ def occurrences(searcher, node, pieces, *, key):
 
     def build():
         docs = Evaluation(searcher).docs(node)
-        counts = np.array([_count(body_of(searcher, d), pieces) for d in docs.tolist()])
-        counts = counts.astype(np.int64) if len(counts) else np.zeros(0, dtype=np.int64)
+        if len(pieces) == 1 and is_plain(pieces[0]):
+            counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"))
+        else:
+            counts = [_count(body_of(searcher, d), pieces) for d in docs.tolist()]
+        counts = np.array(counts, dtype=np.int64)
         holding = counts > 0
         return docs[holding], counts[holding]
 
     return cache.value(searcher, ("research", "occurrences", key), build)
 
 
+def _plain_counts(searcher, docs, needle):
+    """How often the UTF-8 bytes `needle` occur in each document's body, counted in the
+    stored bytes without decoding them: a match of UTF-8 bytes is a match of characters."""
+    texts, names = document_texts(searcher, FOLDED), names_before_body(searcher)
+    counts = []
+    for doc in docs.tolist():
+        raw = texts.raw(doc)
+        start = None if raw is None else _body_start(raw, int(names[doc]))
+        counts.append(0 if start is None else raw.count(needle, start))
+    return counts
+
+
 def _count(body, pieces):
     if not body or not pieces:
         return 0
-    if len(pieces) == 1 and is_plain(pieces[0]):
-        return body.count(pieces[0])
     return sum(1 for _ in match_pattern(pieces).finditer(body))
 
 
@@ -145,30 +171,43 @@ def tally(searcher, column, scope, docs, counts):
 
 def lines(searcher, docs, pieces, *, key):
     """Every occurrence of `pieces` in the bodies of `docs`, in document and text order."""
+    return _kept(searcher, ("research", "lines", key), lambda: _cut(searcher, docs, pieces))
 
-    def build():
-        pattern = match_pattern(pieces)
-        found = []
-        for doc in docs.tolist():
-            for position, paragraph in enumerate((body_of(searcher, doc) or "").split(SEPARATOR)):
-                found += [Line(doc, position + 1, *m.span()) for m in pattern.finditer(paragraph)]
-        return found
 
-    return _kept(searcher, ("research", "lines", key), build)
+def _cut(searcher, docs, pieces):
+    pattern, found = match_pattern(pieces), []
+    for doc in docs.tolist():
+        for position, paragraph in enumerate((body_of(searcher, doc) or "").split(SEPARATOR)):
+            found += [Line(doc, position + 1, *m.span()) for m in pattern.finditer(paragraph)]
+    return found
+
+
+def lines_shown(searcher, docs, counts, pieces, sort, start, end, *, key):
+    """Lines `start` to `end` of the occurrences (`docs` and their `counts`, as occurrences()
+    gives them) in the order of `sort`. In date order only the documents of those lines are
+    cut, the others skipped by their counts: the first page of a common word's thousands of
+    lines reads one or two bodies, not all of them."""
+    if sort not in ("date", "oldest"):
+        return ordered(searcher, lines(searcher, docs, pieces, key=key), sort, key=key)[start:end]
+    when = dates(searcher)[docs]
+    undated, key_date = when == 0, -when if sort == "date" else when
+    order = np.lexsort((np.arange(len(docs)), key_date, undated))
+    before = np.concatenate(([0], np.cumsum(counts[order])))
+    first = max(0, int(np.searchsorted(before, start, "right")) - 1)
+    last = int(np.searchsorted(before, end, "left"))
+    found = _cut(searcher, docs[order][first:last], pieces)
+    skip = start - int(before[first])
+    return found[skip : skip + end - start]
 
 
 def ordered(searcher, found, sort, *, key):
-    """The lines in the order of `sort` (SORTS): newest or oldest first (undated last), by
-    address (title), or by the context left of the match (read from the match leftwards, as
-    AntConc sorts) or right of it; ties in date order."""
+    """The lines in the order of `sort`: by address (title), or by the context left of the
+    match (read from the match leftwards, as AntConc sorts) or right of it; ties in date
+    order, newest first (undated last)."""
 
     def build():
         when = dates(searcher)
         newest = sorted(found, key=lambda line: (when[line.doc] == 0, -when[line.doc]))
-        if sort == "date":
-            return newest
-        if sort == "oldest":
-            return sorted(found, key=lambda line: (when[line.doc] == 0, when[line.doc]))
         if sort == "address":
             titles = {d: _title(searcher, d) for d in {line.doc for line in found}}
             return sorted(newest, key=lambda line: titles[line.doc])

@@ -9,6 +9,7 @@ database disagree (an edit not indexed yet), the paragraphs are read and cut afr
 """
 
 import re
+import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,8 @@ from .analysis import (
     raw_pattern,
     word_ends,
 )
+from .cache import cache
+from .store import FOLDED, WORDS, document_texts
 
 MAX_SNIPPETS = 3
 # A snippet is about two lines of a result (one card, one snippet shown at first).
@@ -50,49 +53,74 @@ class Choice:
     ends: list
 
 
-def choose(*, folded, lengths, names, pieces, limit=MAX_SNIPPETS):
-    """The paragraphs of an indexed text that best match `pieces`, in order.
+@dataclass(frozen=True)
+class Layout:
+    """An indexed text as snippets read it: the folded searchable text (parts joined by
+    SEPARATOR), where each part starts, and where each jieba word ends."""
 
-    `folded`: the folded searchable text, parts joined by SEPARATOR; `lengths`: its
-    word_lengths(); `names`: how many parts come before the body. None if the two disagree.
-    """
-    split = _split(folded, lengths)
-    if split is None:
-        return None
-    return _chosen(split, names, pieces, limit, _matches(split, folded, names, pieces))
+    folded: str
+    starts: np.ndarray
+    ends: np.ndarray
 
+    @property
+    def nbytes(self):
+        return sys.getsizeof(self.folded) + self.starts.nbytes + self.ends.nbytes
 
-def choose_and_count(*, folded, lengths, names, pieces):
-    """(choose(), the number of places of the body an address page marks for `pieces`), the
-    text split and searched once; (None, None) if the lengths do not add up to the text."""
-    split = _split(folded, lengths)
-    if split is None:
-        return None, None
-    found = _matches(split, folded, names, pieces)
-    return _chosen(split, names, pieces, MAX_SNIPPETS, found), _count(split, found)
+    def part(self, i):
+        last = self.starts[i + 1] - len(SEPARATOR) if i + 1 < len(self.starts) else None
+        return self.folded[self.starts[i] : last]
 
 
-def _split(folded, lengths):
-    """(parts, where each starts, the words' end offsets) of an indexed text; None if the
-    lengths do not add up to the text."""
+def layout(folded, lengths):
+    """The Layout of an indexed text and its word_lengths(); None if they disagree."""
     ends = word_ends(lengths)
     if (ends[-1] if len(ends) else 0) != len(folded):
         return None
-    parts, starts, start = folded.split(SEPARATOR), [], 0
-    for part in parts:
-        starts.append(start)
-        start += len(part) + len(SEPARATOR)
-    return parts, np.array(starts, dtype=np.int64), ends
+    sizes = np.fromiter(map(len, folded.split(SEPARATOR)), np.int64)
+    starts = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1] + len(SEPARATOR), out=starts[1:])
+    return Layout(folded, starts, ends)
 
 
-def _matches(split, folded, names, pieces):
+def indexed_layout(searcher, docnum):
+    """The Layout of a document in the index, or None where the index was written without
+    its text. Kept for the index generation: the long reports are among the first hits of
+    most queries, and decoding them is a third of what choosing their snippets costs."""
+
+    def read():
+        folded = document_texts(searcher, FOLDED).text(docnum)
+        lengths = document_texts(searcher, WORDS).text(docnum)
+        return None if folded is None or lengths is None else layout(folded, lengths)
+
+    found = cache.get(searcher, ("layout", docnum))
+    if found is None:
+        found = read()
+        if found is not None:
+            cache.put(searcher, ("layout", docnum), found)
+    return found
+
+
+def choose(text, *, names, pieces, limit=MAX_SNIPPETS):
+    """The paragraphs of an indexed text (a Layout) that best match `pieces`, in order;
+    `names`: how many parts come before the body."""
+    return _chosen(text, names, pieces, limit, _matches(text, names, pieces))
+
+
+def choose_and_count(text, *, names, pieces):
+    """(choose(), the number of places of the body an address page marks for `pieces`), the
+    Layout `text` searched once."""
+    found = _matches(text, names, pieces)
+    return _chosen(text, names, pieces, MAX_SNIPPETS, found), _count(text, found)
+
+
+def _matches(text, names, pieces):
     """Where each piece occurs in the body, from left to right: (starts, ends, which piece,
     which part), as arrays; a common word has thousands, found at C speed piece by piece."""
-    _parts, starts, _ends = split
-    body = int(starts[names]) if names < len(starts) else len(folded)
+    starts = text.starts
+    body = int(starts[names]) if names < len(starts) else len(text.folded)
     spans, which = [], []
     for i, piece in enumerate(pieces):
-        found = _alternatives((piece,)).finditer(folded, body)
+        found = _alternatives((piece,)).finditer(text.folded, body)
         spans.append(np.fromiter(chain.from_iterable(map(re.Match.span, found)), np.int64))
         which.append(np.full(len(spans[-1]) // 2, i, dtype=np.int64))
     flat = np.concatenate(spans).reshape(-1, 2) if spans else np.zeros((0, 2), np.int64)
@@ -102,30 +130,27 @@ def _matches(split, folded, names, pieces):
     return first, last, which, starts.searchsorted(first, "right") - 1
 
 
-def _chosen(split, names, pieces, limit, found):
+def _chosen(text, names, pieces, limit, found):
     """The `limit` parts with the most kinds of pieces, then the most occurrences (each kind
     counted up to 5 times), in their order."""
-    parts, starts, ends = split
+    starts, ends = text.starts, text.ends
     _first, _last, which, part = found
     kinds, counts = np.unique(part * len(pieces) + which, return_counts=True)
-    score = {}
-    for key, count in zip(
-        (kinds // len(pieces)).tolist(), np.minimum(counts, 5).tolist(), strict=True
-    ):
-        score[key] = score.get(key, 0) + 10 + count
-    best = sorted((-value, i) for i, value in score.items())[:limit]
+    score = np.bincount(kinds // len(pieces), weights=10 + np.minimum(counts, 5))
+    best = np.argsort(-score, kind="stable")[: np.count_nonzero(score)][:limit]
     chosen = []
-    for _, i in sorted(best, key=lambda s: s[1]):
-        first, last = starts[i], starts[i] + len(parts[i])
+    for i in sorted(best.tolist()):
+        folded = text.part(i)
+        first, last = starts[i], starts[i] + len(folded)
         inside = ends[ends.searchsorted(first, "right") : ends.searchsorted(last, "right")]
-        chosen.append(Choice(i - names + 1, parts[i], (inside - first).tolist()))
+        chosen.append(Choice(i - names + 1, folded, (inside - first).tolist()))
     return chosen
 
 
-def _count(split, found):
+def _count(text, found):
     """How many marks mark_all() puts in the body with the index's words: the matches grown
     to whole words, those that then touch counted once."""
-    ends = split[2]
+    ends = text.ends
     first, last, _which, _part = found
     if not len(first):
         return 0

@@ -19,13 +19,15 @@ from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN
 
 from .cache import cache
+from .codec import column_values
 
 # Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
 # (BufferFile wraps the mmap in BytesIO): hundreds of MB per web worker. Plain segment files
 # are read through the OS page cache instead.
 WRITER_OPTIONS = {"timeout": 30, "compound": False}
-# Columns of each document's folded searchable text and of its word lengths.
-FOLDED, WORDS = "folded", "words"
+# Columns of each document's folded searchable text, of its word lengths, and of its body's
+# length in characters.
+FOLDED, WORDS, BODY_CHARS = "folded", "words", "body_chars"
 # No date: None, or the column's default, the largest number. Sorted last, as 0.
 _NO_DATE = 2**63
 
@@ -136,6 +138,13 @@ def dates(searcher):
     return cache.value(searcher, ("column", "date"), read)
 
 
+def column_numbers(searcher, name):
+    """Every document's number in a column of decimal text, by docnum; -1 where a segment
+    was written without the column."""
+    values = _column(_readers(searcher), name)
+    return np.array([int(v) if v else -1 for v in values], dtype=np.int64)
+
+
 def _readers(searcher):
     return [sub.reader() for sub, _offset in searcher.leaf_searchers()]
 
@@ -146,7 +155,7 @@ def _column(readers, name):
     values = []
     for reader in readers:
         if reader.has_column(name):
-            values += reader.column_reader(name, translate=False)
+            values += column_values(reader, name)
         else:
             values += [None] * reader.doc_count_all()
     return values

@@ -1,5 +1,6 @@
 """The rebuild's segment writer (search.bulk) must write what Whoosh's own writer writes."""
 
+import datetime
 import random
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def _documents(count, seed=7):
                 "chars": body,
                 "folded": fold(body),
                 "words": word_lengths(fold(body)),
+                "body_chars": str(len(fold(body))),
                 "year": str(rng.randint(1954, 2025)),
                 "kind": rng.choice(["报告", "其他"]),
                 "speaker": str(rng.randint(1, 9)) if n % 3 else None,
@@ -134,6 +136,21 @@ def test_bulk_segments_merge_with_whooshs_own_writer(tmp_path, schema):
     writer.commit(optimize=True)
     with ix.refresh().reader() as merged:
         assert merged.doc_count() == 340 and len(ix.refresh()._segments()) == 1
+
+
+def test_columns_read_whole_are_what_whooshs_column_reader_reads(tmp_path, schema):
+    """codec.column_values reads a segment's column in one go; Whoosh's reader reads it a
+    document at a time. Text, keyword and date columns, with values missing and empty."""
+    docs = _documents(300)
+    for n, doc in enumerate(docs):
+        if n % 4:
+            doc["date"] = datetime.datetime(1954 + n % 70, 3, 5)
+    ix, _ = _write(tmp_path / "whoosh", schema, docs, SegmentWriter)
+    with ix.reader() as reader:
+        for name in ("folded", "words", "body_chars", "year", "kind", "speaker", "date"):
+            whooshs = list(reader.column_reader(name, translate=False))
+            assert codec.column_values(reader, name) == whooshs, name
+            assert len(whooshs) == 300 and len(set(whooshs)) > 1
 
 
 def test_bulk_segments_read_as_whooshs(tmp_path, schema):

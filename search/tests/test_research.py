@@ -9,6 +9,7 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test import Client
@@ -16,8 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from search import research
+from search.engine import counting
 from search.engine.analysis import fold
+from search.engine.cache import cache
 from search.queue import drain
+from search.service import backend
 from speeches.models import Paragraph, Person, Speech, SpeechStatus
 from speeches.tests.factories import make_speech
 
@@ -203,6 +207,25 @@ def test_counts_come_from_the_index_and_follow_its_changes(addresses):
 
 def all_lines(client, **params):
     return get(client, KWIC_API, **params).json()
+
+
+def test_body_lengths_are_a_column_and_counted_in_the_text_where_an_index_lacks_it(
+    addresses, monkeypatch
+):
+    searcher = backend().searcher()
+    expected = {
+        searcher.document_number(django_id=str(speech.pk)): sum(
+            len(fold(p.text)) for p in speech.paragraphs.all()
+        )
+        for speech in Speech.objects.published()
+    }
+    written = counting.body_lengths(searcher)
+    assert {doc: int(written[doc]) for doc in expected} == expected
+    cache.clear()
+    monkeypatch.setattr(counting, "column_numbers", lambda s, name: np.full(s.doc_count_all(), -1))
+    counted = counting.body_lengths(searcher)
+    assert {doc: int(counted[doc]) for doc in expected} == expected
+    cache.clear()
 
 
 def test_the_concordance_lists_every_occurrence_in_the_texts_own_characters(addresses):

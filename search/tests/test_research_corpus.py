@@ -48,3 +48,34 @@ def test_trends_and_concordance_agree_with_the_texts(corpus_index):  # noqa: F81
         lines = research.concordance(query=term, page_size=10)
         assert lines.count == trend.total
     assert outcome.terms[0].total > 1000  # 社会主义: the corpus is long enough to mean something
+
+
+@pytest.mark.parametrize("sort", ["date", "oldest"])
+def test_concordance_pages_in_date_order_hold_every_line_of_the_texts_once(corpus_index, sort):  # noqa: F811
+    """Date order cuts only the addresses of the page shown and skips the others by their
+    counts: every page together must still be every line, in order, each once."""
+    term = "改革开放"
+    truth = []
+    for speech in Speech.objects.published():
+        for paragraph in speech.paragraphs.all():
+            truth += [(speech.date, speech.pk, paragraph.position)] * fold(paragraph.text).count(
+                term
+            )
+    first = research.concordance(query=term, sort=sort, page_size=37)
+    paged = []
+    for page in range(1, first.num_pages + 1):
+        lines = research.concordance(query=term, sort=sort, page=page, page_size=37).lines
+        assert len(lines) == 37 or page == first.num_pages
+        paged += [(line.speech.date, line.speech.pk, line.paragraph) for line in lines]
+    assert first.count == len(paged) == len(truth) > 500
+    assert sorted(paged) == sorted(truth)
+    dates = [date for date, _, _ in paged]
+    assert dates == sorted(dates, reverse=sort == "date")
+    by_address = defaultdict(list)
+    for at, (_, pk, position) in enumerate(paged):
+        by_address[pk].append((at, position))
+    for found in by_address.values():  # one address's lines together, in text order
+        assert [at for at, _ in found] == list(range(found[0][0], found[0][0] + len(found)))
+        assert [p for _, p in found] == sorted(p for _, p in found)
+    export = research.concordance(query=term, sort=sort, limit=len(truth) + 10).lines
+    assert [(line.speech.date, line.speech.pk, line.paragraph) for line in export] == paged
