@@ -61,17 +61,22 @@ def store_speech_pages(*, speech_ids, language=None):
         if (speech.pk, speech.updated_at, speech.page_version) in current:
             continue
         page, card = pages.render_for_readers(speech, language=language)
-        RenderedPage.objects.update_or_create(
-            speech=speech,
-            language=language,
-            defaults={
-                "release": release,
-                "speech_updated_at": speech.updated_at,
-                "page_version": speech.page_version,
-                "compressed_html": pages.compress(page),
-                "card_html": card,
-            },
-        )
+        try:
+            RenderedPage.objects.update_or_create(
+                speech=speech,
+                language=language,
+                defaults={
+                    "release": release,
+                    "speech_updated_at": speech.updated_at,
+                    "page_version": speech.page_version,
+                    "compressed_html": pages.compress(page),
+                    "card_html": card,
+                },
+            )
+        except IntegrityError:
+            # Another process stored it first, or deleted the address meanwhile: a stored
+            # page is only a copy, and whoever changed the address stores its own.
+            continue
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")

@@ -242,3 +242,25 @@ def test_search_results_show_stored_card_heads_while_current(stored, search_inde
     speech.speaker.save()
     page = Client().get("/search/", {"q": "轴承年会", "sort": "date"}).content.decode()
     assert "STORED-CARD" not in page and "王五" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_deleted_while_its_page_renders_leaves_no_page_and_no_error(monkeypatch):
+    """Another process (an editor, an import) may delete the address between the render and
+    the write: the write fails on the foreign key at commit, and the page is simply not kept."""
+    speech = make_speech(paragraphs=("一段。",))
+    kept = make_speech(title="另一篇", paragraphs=("二段。",))
+    RenderedPage.objects.all().delete()
+    render = pages.render_for_readers
+
+    def rendered_then_deleted_elsewhere(s, **kwargs):
+        page = render(s, **kwargs)
+        Speech.objects.filter(pk=s.pk).delete()
+        return page
+
+    monkeypatch.setattr(pages, "render_for_readers", rendered_then_deleted_elsewhere)
+    services.store_speech_pages(speech_ids=[speech.pk])
+    assert not RenderedPage.objects.exists() and not Speech.objects.filter(pk=speech.pk).exists()
+    monkeypatch.setattr(pages, "render_for_readers", render)
+    services.store_speech_pages(speech_ids=[kept.pk])
+    assert list(RenderedPage.objects.values_list("speech_id", flat=True)) == [kept.pk]
