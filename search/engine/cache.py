@@ -41,11 +41,15 @@ class SearcherCache:
             self.entries.move_to_end(key)
             return found[0]
 
-    def put(self, searcher, key, value, *, weight=None):
+    def put(self, searcher, key, value, *, weight=None, replace=False):
+        """Keep `value` (built by whoever asked first: a value already kept stays, unless
+        `replace`)."""
         weight = weight_of(value) if weight is None else weight
         with self.lock:
             if self.owner is not searcher:
                 self.owner, self.entries, self.size = searcher, OrderedDict(), 0
+            if replace and key in self.entries:
+                self.size -= self.entries.pop(key)[1]
             if key in self.entries or weight > self.budget:
                 return
             self.entries[key] = (value, weight)

@@ -12,6 +12,7 @@ that each node of the plan is evaluated once however often the ranking asks for 
 
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -26,6 +27,18 @@ WORDS_FIELD = "text"
 _SEPARATOR = SEPARATOR.encode("utf-8")
 _UNREAD = object()
 NONE = codec.NONE
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The documents found holding a string (`found`) among the candidates read."""
+
+    candidates: np.ndarray
+    found: np.ndarray
+
+    @property
+    def nbytes(self):
+        return self.candidates.nbytes + self.found.nbytes + 64
 
 
 class Evaluation:
@@ -91,6 +104,9 @@ class Evaluation:
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of
         jieba's, the documents indexed with that word hold it: only the others are read."""
+        return self._confirmed(("containing", text), docs, lambda: self._containing(text, docs))
+
+    def _containing(self, text, docs):
         sure = NONE
         if is_one_word(text):
             sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
@@ -113,7 +129,23 @@ class Evaluation:
         if not len(docs):
             return docs
         find = _finder(phrase)
-        return docs[[find(self.raw(d)) for d in docs.tolist()]]
+        return self._confirmed(
+            ("holding", phrase), docs, lambda: docs[[find(self.raw(d)) for d in docs.tolist()]]
+        )
+
+    def _confirmed(self, key, docs, confirm):
+        """confirm(): those of the candidates `docs` whose text holds a run or a phrase, read
+        in their text. The index keeps no positions, so this is the string's posting list: it
+        is kept for the index generation, as decoded postings are, with the candidates it was
+        read among, and answers any candidates among those without reading a text again."""
+        key = ("postings", "confirmed", *key)
+        kept = cache.get(self.searcher, key)
+        if kept is not None and len(restrict(docs, kept.candidates)) == len(docs):
+            return restrict(kept.found, docs)
+        found = confirm()
+        if kept is None or len(docs) > len(kept.candidates):
+            cache.put(self.searcher, key, Confirmed(docs, found), replace=True)
+        return found
 
     def occurrences(self, phrase, docs):
         """How often the phrase occurs in the folded text of each of `docs` (not overlapping,

@@ -1,3 +1,4 @@
+import datetime
 import re
 from html import unescape
 from pathlib import Path
@@ -378,3 +379,30 @@ def test_haystack_searchqueryset_all_and_highlight(seed):
     assert [r.pk for r in SearchQuerySet().all()] == [str(seed.pk)]
     hit = SearchQuerySet().filter(content="轴承").highlight()[0]
     assert "<mark>轴承</mark>" in hit.highlighted["text"][0]
+
+
+def test_a_run_read_in_the_texts_once_answers_narrower_and_wider_searches_alike(search_index):
+    """The documents found holding a run are kept with the candidates they were read among:
+    a narrower search (a filter) reuses them, a wider one reads the others, and every
+    answer is the one the texts give."""
+
+    made = {
+        (year, holds): make_speech(
+            title=f"{year}年报告",
+            date=datetime.date(year, 3, 5),
+            paragraphs=["行政管理的改革。" if holds else "政府管理与行政。"],
+        ).pk
+        for year in (2019, 2020, 2021)
+        for holds in (True, False)
+    }
+    drain()
+    cache.clear()
+
+    def expected(*years):
+        return {pk for (year, holds), pk in made.items() if holds and year in years}
+
+    assert service.matching_ids("政管理 year:2020") == expected(2020)
+    assert service.matching_ids("“政管理” year:2020-2021") == expected(2020, 2021)
+    assert service.matching_ids("政管理") == expected(2019, 2020, 2021)
+    assert service.matching_ids("政管理 year:2019") == expected(2019)
+    assert service.matching_ids("“政管理”") == expected(2019, 2020, 2021)
