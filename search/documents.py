@@ -14,7 +14,7 @@ from .engine.analysis import (
     fold,
     word_lengths,
 )
-from .engine.counting import body_length
+from .engine.counting import body_length, head_of
 
 
 class AnalyzedField(indexes.CharField):
@@ -55,8 +55,11 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     # and the lengths of its jieba words, which snippets mark whole (search.engine.snippets).
     folded = ColumnField()
     words = ColumnField()
-    # Characters of the folded body: what term trends divide by (search.engine.counting).
+    # Characters of the folded body: what term trends divide by; and the folded text before
+    # the body (title, names), which trends take away from what the postings count
+    # (search.engine.counting).
     body_chars = ColumnField()
+    head = ColumnField()
 
     year = KeywordField(null=True)
     kind = KeywordField(model_attr="kind")
@@ -102,6 +105,9 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
 
     def prepare_body_chars(self, obj):
         return str(body_length(fold(searchable_text(obj)), names=len(searchable_names(obj))))
+
+    def prepare_head(self, obj):
+        return head_of(fold(searchable_text(obj)), names=len(searchable_names(obj)))
 
 
 def searchable_text(speech, body=None):

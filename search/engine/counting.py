@@ -7,6 +7,11 @@ to right, none overlapping another, the longest piece first (snippets.match_patt
 body is counted (the paragraphs, not the title and names indexed before them), so that every
 occurrence has a paragraph to link to and the per-year totals are those the concordance
 lists. Each document's body length is a column written with it (BODY_CHARS).
+
+A string of two different characters is counted by its bigram's postings, which hold its
+occurrences in each document's whole text: those in the text before the body (the HEAD
+column) are taken away, and no body is read. Those are the common words (发展, 改革) a
+researcher charts first, found in thousands of addresses.
 """
 
 import re
@@ -14,11 +19,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import SEPARATOR, fold_with_map, is_plain
+from .analysis import GRAM_RUN, SEPARATOR, fold_with_map, is_plain
 from .cache import cache
 from .evaluation import Evaluation
 from .snippets import match_pattern
-from .store import BODY_CHARS, FOLDED, coded_column, column_numbers, dates, document_texts
+from .store import (
+    BODY_CHARS,
+    FOLDED,
+    HEAD,
+    coded_column,
+    column_numbers,
+    column_texts,
+    dates,
+    document_texts,
+)
 
 # The searchable text starts with title, subtitle and position, then the speaker's,
 # organization's and event's names where the address has them (search.documents).
@@ -83,6 +97,22 @@ def body_length(folded, *, names):
     return sum(map(len, parts))
 
 
+def head_of(folded, *, names):
+    """The part of a folded searchable text before its body (its first `names` parts)."""
+    return SEPARATOR.join(folded.split(SEPARATOR)[:names])
+
+
+def heads(searcher):
+    """Every document's folded text before its body, by docnum; empty where a segment of the
+    index was written without the HEAD column."""
+
+    def read():
+        texts = column_texts(searcher, HEAD)
+        return () if any(text is None for text in texts) else texts
+
+    return cache.value(searcher, ("column", HEAD), read)
+
+
 def body_lengths(searcher):
     """Characters of every document's folded body, by docnum: the BODY_CHARS column, or,
     where the index was written before it, counted in the document's text."""
@@ -102,8 +132,12 @@ def occurrences(searcher, node, pieces, *, key):
     often, aligned. Kept for the index generation under `key` (the query and its filters)."""
 
     def build():
-        docs = Evaluation(searcher).docs(node)
-        if len(pieces) == 1 and is_plain(pieces[0]):
+        evaluation = Evaluation(searcher)
+        docs = evaluation.docs(node)
+        field = _counting_field(pieces)
+        if field is not None and heads(searcher):
+            counts = _counts_in_postings(evaluation, field, pieces[0], docs)
+        elif len(pieces) == 1 and is_plain(pieces[0]):
             counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"))
         else:
             counts = [_count(body_of(searcher, d), pieces) for d in docs.tolist()]
@@ -112,6 +146,28 @@ def occurrences(searcher, node, pieces, *, key):
         return docs[holding], counts[holding]
 
     return cache.value(searcher, ("research", "occurrences", key), build)
+
+
+def _counting_field(pieces):
+    """The field whose postings count the one piece's occurrences exactly, or None: two
+    different characters in a run, a bigram (two alike overlap, as 哈哈 in 哈哈哈, where the
+    text's count does not; the "chars" field keeps each character once, not its count)."""
+    if len(pieces) != 1 or not GRAM_RUN.fullmatch(pieces[0]):
+        return None
+    piece = pieces[0]
+    return "grams" if len(piece) == 2 and piece[0] != piece[1] else None
+
+
+def _counts_in_postings(evaluation, field, piece, docs):
+    """The piece's occurrences in each document's body: its postings' count in the whole
+    text, less those in the text before the body."""
+    postings = evaluation.postings(field, piece, docs)
+    where, found = postings.at(docs) if len(postings.ids) else (None, None)
+    if found is None:
+        return np.zeros(len(docs), dtype=np.int64)
+    counts = np.where(found, postings.weights[where], 0).astype(np.int64)
+    before = heads(evaluation.searcher)
+    return counts - np.array([before[d].count(piece) for d in docs.tolist()], dtype=np.int64)
 
 
 def _plain_counts(searcher, docs, needle):

@@ -25,9 +25,9 @@ from .codec import column_values
 # (BufferFile wraps the mmap in BytesIO): hundreds of MB per web worker. Plain segment files
 # are read through the OS page cache instead.
 WRITER_OPTIONS = {"timeout": 30, "compound": False}
-# Columns of each document's folded searchable text, of its word lengths, and of its body's
-# length in characters.
-FOLDED, WORDS, BODY_CHARS = "folded", "words", "body_chars"
+# Columns of each document's folded searchable text, of its word lengths, of its body's
+# length in characters, and of the folded text before its body.
+FOLDED, WORDS, BODY_CHARS, HEAD = "folded", "words", "body_chars", "head"
 # No date: None, or the column's default, the largest number. Sorted last, as 0.
 _NO_DATE = 2**63
 
@@ -136,6 +136,12 @@ def dates(searcher):
         return np.array([d if d and d < _NO_DATE else 0 for d in values], dtype=np.int64)
 
     return cache.value(searcher, ("column", "date"), read)
+
+
+def column_texts(searcher, name):
+    """Every document's text in a column, by docnum; None where a segment was written
+    without the column."""
+    return [None if v is None else v.decode("utf-8") for v in _column(_readers(searcher), name)]
 
 
 def column_numbers(searcher, name):

@@ -112,6 +112,16 @@ def test_trends_count_each_term_by_year_in_the_body_of_published_addresses(addre
     assert answer["terms"][0]["total"] == 5
 
 
+@pytest.mark.parametrize("term", ["发展", "协会", "量发", "甲乙", "质", "甲", "新质生"])
+def test_two_character_terms_counted_by_their_bigram_leave_out_titles_and_names(addresses, term):
+    """Two characters are counted from their bigram's postings, which count the title and
+    the names too (发展 is in a title, 协会 an organization): those are taken away. One
+    character, or three, are counted in the bodies (甲 is a speaker), for comparison."""
+    (trend,) = get(Client(), TRENDS_API, q=term).json()["terms"]
+    years = {y["year"]: (y["count"], y["addresses"], y["chars"]) for y in trend["years"]}
+    assert years == expected_years(term)
+
+
 def test_who_uses_it_most_ranks_speakers_by_occurrences_per_10k_characters(addresses):
     trend = get(Client(), TRENDS_API, q="新质生产力").json()["terms"][0]
     chars = {"甲": len("发展新质生产力。新质生产力是高质量发展的着力点，新质生产力！")}
