@@ -236,6 +236,10 @@ def execute(args, *, n, reps, samples, workdir):
     def latency():
         searching.check_page(client)
         timers = {"search_page": searching.http_timer(client, "/search/")}
+        # What the vocabulary's synonyms cost a search: the same page with them off.
+        timers["search_page_no_synonyms"] = searching.http_timer(
+            client, "/search/", extra={"syn": "0"}
+        )
         try:
             searching.check_api(client)
             timers["api"] = searching.http_timer(client, "/api/v1/search")

@@ -71,6 +71,11 @@ def table(run):
         _f(pr, "{:.1f}× (p95)"),
         f"≤ 3× — {_met(_check(pr, lambda r: r <= 3))}",
     )
+    plain = d.get("search_page_no_synonyms_latency_ms", {}).get("all")
+    if plain:
+        row(
+            "results page, synonyms off (`syn=0`; result cache emptied)", _lat(plain), _lat(fts), ""
+        )
     warm = d.get("search_page_warm_latency_ms", {}).get("all")
     if warm:
         row("results page, repeated (result cache warm)", _lat(warm), _lat(fts), "")

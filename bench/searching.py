@@ -119,13 +119,14 @@ def latency_http(client, path, mix, reps, *, forget=forget_results):
     return latency_side_by_side(mix, reps, {path: http_timer(client, path, forget=forget)})[path]
 
 
-def http_timer(client, path, *, forget=forget_results):
-    """Seconds for `path`?q=…; forget: called before each request (None: repeats are hits)."""
+def http_timer(client, path, *, forget=forget_results, extra=None):
+    """Seconds for `path`?q=… (and the parameters `extra`); forget: called before each
+    request (None: repeats are hits)."""
 
     def timed(q):
         if forget is not None:
             forget()
-        response, elapsed = _timed_get(client, path + "?" + urlencode({"q": q}))
+        response, elapsed = _timed_get(client, path + "?" + urlencode({"q": q} | (extra or {})))
         if response.status_code != 200:
             raise NotAvailable(f"{path}?q={q} answered {response.status_code}")
         return elapsed

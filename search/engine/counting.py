@@ -26,12 +26,11 @@ from .snippets import match_pattern
 from .store import (
     BODY_CHARS,
     FOLDED,
-    HEAD,
     coded_column,
     column_numbers,
-    column_texts,
     dates,
     document_texts,
+    heads,
 )
 
 # The searchable text starts with title, subtitle and position, then the speaker's,
@@ -100,17 +99,6 @@ def body_length(folded, *, names):
 def head_of(folded, *, names):
     """The part of a folded searchable text before its body (its first `names` parts)."""
     return SEPARATOR.join(folded.split(SEPARATOR)[:names])
-
-
-def heads(searcher):
-    """Every document's folded text before its body, by docnum; empty where a segment of the
-    index was written without the HEAD column."""
-
-    def read():
-        texts = column_texts(searcher, HEAD)
-        return () if any(text is None for text in texts) else texts
-
-    return cache.value(searcher, ("column", HEAD), read)
 
 
 def body_lengths(searcher):

@@ -21,7 +21,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from . import codec
 from .analysis import SEPARATOR, is_one_word, is_plain, phrase_pattern, query_grams
 from .cache import cache
-from .store import FOLDED, document_texts, field_norms
+from .store import FOLDED, document_texts, field_norms, heads
 
 WORDS_FIELD = "text"
 _SEPARATOR = SEPARATOR.encode("utf-8")
@@ -164,8 +164,19 @@ class Evaluation:
         """1.0 for each of `docs` whose title (the first part of its folded text) holds every
         one of the phrases, else 0.0."""
         finds = [_finder(p) for p in phrases]
-        titles = ((self.raw(d) or b"").split(_SEPARATOR, 1)[0] for d in docs.tolist())
-        return np.array([float(all(f(t) for f in finds)) for t in titles])
+        return np.array([float(all(f(t) for f in finds)) for t in self._titles(docs)])
+
+    def _titles(self, docs):
+        """The folded titles of `docs`, as UTF-8: from the HEAD column, where the index has
+        it, else from the start of each document's folded text."""
+        before = heads(self.searcher)
+        if before:
+            return [before[d].split(SEPARATOR, 1)[0].encode("utf-8") for d in docs.tolist()]
+        titles = []
+        for raw in ((self.raw(d) or b"") for d in docs.tolist()):
+            end = raw.find(_SEPARATOR)
+            titles.append(raw if end < 0 else raw[:end])
+        return titles
 
     def estimated_occurrences(self, phrase, parts, docs):
         """An upper bound of each of `docs`' occurrences of the phrase, from the postings

@@ -144,6 +144,17 @@ def column_texts(searcher, name):
     return [None if v is None else v.decode("utf-8") for v in _column(_readers(searcher), name)]
 
 
+def heads(searcher):
+    """Every document's folded text before its body (title, subtitle, position, names), by
+    docnum; empty where a segment of the index was written without the HEAD column."""
+
+    def read():
+        texts = column_texts(searcher, HEAD)
+        return () if any(text is None for text in texts) else texts
+
+    return cache.value(searcher, ("column", HEAD), read)
+
+
 def column_numbers(searcher, name):
     """Every document's number in a column of decimal text, by docnum; -1 where a segment
     was written without the column."""

@@ -12,7 +12,7 @@ from whoosh import query as wq
 from conftest import point_index_at
 from search import rebuild, service
 from search.documents import searchable_text
-from search.engine import collect
+from search.engine import collect, evaluation
 from search.engine.analysis import CJK_RUN, fold
 from search.engine.cache import cache
 from search.engine.evaluation import Evaluation
@@ -397,3 +397,21 @@ def test_a_term_finds_its_synonyms_unless_asked_not_to(corpus_index, client):
     assert {h.speech.pk for h in _fresh(query="十四五", page_size=100).hits} == either
     page = client.get("/search/", {"q": "十四五"}).content.decode()
     assert "十四五（含同义：第十四个五年规划）" in page and "syn=0" in page
+
+
+def test_titles_for_the_title_boost_come_from_the_head_column_as_from_the_text(
+    corpus_index, monkeypatch
+):
+    """The title boost reads each hit's title from the HEAD column; an index written
+    without it reads the start of the folded text: both give the folded titles."""
+    searcher = service.backend().searcher()
+    docs = Evaluation(searcher).every(None)
+    expected = {
+        searcher.document_number(django_id=str(pk)): fold(title)
+        for pk, title in Speech.objects.published().values_list("pk", "title")
+    }
+    from_head = [t.decode() for t in Evaluation(searcher)._titles(docs)]
+    monkeypatch.setattr(evaluation, "heads", lambda s: ())
+    from_text = [t.decode() for t in Evaluation(searcher)._titles(docs)]
+    assert from_head == from_text == [expected[d] for d in docs.tolist()]
+    assert len(docs) == len(corpus_index)
