@@ -60,7 +60,7 @@ class Evaluation:
         if known is None or not known.covers(within):
             known = cache.get(self.searcher, ("postings", *key))
         if known is None or not known.covers(within):
-            frequency = self.reader.doc_frequency(fieldname, text)
+            frequency = self.doc_frequency(fieldname, text)
             few = within is not None and len(within) * codec.BLOCK_LIMIT < frequency
             known = codec.read_postings(self.leaves, fieldname, text, within if few else None)
             if known.scope is None:
@@ -91,7 +91,7 @@ class Evaluation:
             return np.zeros(len(docs))
         where, found = postings.at(docs)
         weights = np.where(found, postings.weights[where], 0.0)
-        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
+        scorer = self._scorer(fieldname, text)
         if isinstance(scorer, WeightScorer):  # a field without lengths: ids, years
             return weights * boost
         if not isinstance(scorer, BM25FScorer):
@@ -100,6 +100,26 @@ class Evaluation:
         # bm25() of whoosh.scoring, with the part for the length computed once per searcher.
         scores = scorer.idf * ((weights * (scorer.K1 + 1)) / (weights + norms[docs]))
         return np.where(found, scores * boost, 0.0)
+
+    def doc_frequency(self, fieldname, text):
+        """How many documents hold the term, looked up once per index generation (a lookup
+        is a few reads in each segment's term table; a plan asks it of every term)."""
+        return cache.value(
+            self.searcher,
+            ("postings", "frequency", fieldname, text),
+            lambda: self.reader.doc_frequency(fieldname, text),
+            weight=100,
+        )
+
+    def _scorer(self, fieldname, text):
+        """Whoosh's scorer of a term, whose statistics (idf, average length) hold for the
+        index generation: made once, not at each search (it looks the term up again)."""
+        return cache.value(
+            self.searcher,
+            ("postings", "scorer", fieldname, text),
+            lambda: self.searcher.weighting.scorer(self.searcher, fieldname, text),
+            weight=500,
+        )
 
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of

@@ -57,7 +57,7 @@ class Term(Node):
         return evaluation.term_scores(self.field, self.text, self.boost, docs)
 
     def estimate(self, evaluation):
-        return evaluation.reader.doc_frequency(self.field, self.text)
+        return evaluation.doc_frequency(self.field, self.text)
 
     def whoosh(self):
         return wq.Term(self.field, self.text, boost=self.boost)
