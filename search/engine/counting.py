@@ -108,8 +108,7 @@ def body_lengths(searcher):
     def build():
         lengths = column_numbers(searcher, BODY_CHARS)
         for doc in np.flatnonzero(lengths < 0).tolist():
-            body = body_of(searcher, doc)
-            lengths[doc] = len(body) - body.count(SEPARATOR) * len(SEPARATOR) if body else 0
+            lengths[doc] = body_length(body_of(searcher, doc) or "", names=0)
         return lengths
 
     return cache.value(searcher, ("column", BODY_CHARS), build)
@@ -122,9 +121,8 @@ def occurrences(searcher, node, pieces, *, key):
     def build():
         evaluation = Evaluation(searcher)
         docs = evaluation.docs(node)
-        field = _counting_field(pieces)
-        if field is not None and heads(searcher):
-            counts = _counts_in_postings(evaluation, field, pieces[0], docs)
+        if _counted_by_bigram(pieces) and heads(searcher):
+            counts = _counts_in_postings(evaluation, pieces[0], docs)
         elif len(pieces) == 1 and is_plain(pieces[0]):
             counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"))
         else:
@@ -136,20 +134,20 @@ def occurrences(searcher, node, pieces, *, key):
     return cache.value(searcher, ("research", "occurrences", key), build)
 
 
-def _counting_field(pieces):
-    """The field whose postings count the one piece's occurrences exactly, or None: two
-    different characters in a run, a bigram (two alike overlap, as 哈哈 in 哈哈哈, where the
-    text's count does not; the "chars" field keeps each character once, not its count)."""
+def _counted_by_bigram(pieces):
+    """Whether the bigram postings count the one piece's occurrences exactly: two different
+    characters in a run (two alike overlap, as 哈哈 in 哈哈哈, where the text's count does
+    not; the "chars" field keeps each character once, not its count)."""
     if len(pieces) != 1 or not GRAM_RUN.fullmatch(pieces[0]):
-        return None
+        return False
     piece = pieces[0]
-    return "grams" if len(piece) == 2 and piece[0] != piece[1] else None
+    return len(piece) == 2 and piece[0] != piece[1]
 
 
-def _counts_in_postings(evaluation, field, piece, docs):
-    """The piece's occurrences in each document's body: its postings' count in the whole
-    text, less those in the text before the body."""
-    postings = evaluation.postings(field, piece, docs)
+def _counts_in_postings(evaluation, piece, docs):
+    """The piece's occurrences in each document's body: its bigram postings' count in the
+    whole text, less those in the text before the body."""
+    postings = evaluation.postings("grams", piece, docs)
     where, found = postings.at(docs) if len(postings.ids) else (None, None)
     if found is None:
         return np.zeros(len(docs), dtype=np.int64)
