@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from haystack import indexes
+from whoosh.analysis import IDAnalyzer
 
 from speeches.models import Paragraph, Speech
 
@@ -42,6 +43,12 @@ class KeywordField(indexes.CharField):
     """An exact value for filters and facets (ids, years, kinds)."""
 
     field_type = "keyword"
+
+    def __init__(self, **kwargs):
+        # Our backend makes this an ID field; another haystack engine that reads fields'
+        # analyzers (stock Whoosh) keeps the value whole too, not split or dropped.
+        kwargs.setdefault("analyzer", IDAnalyzer())
+        super().__init__(**kwargs)
 
 
 class SpeechIndex(indexes.SearchIndex, indexes.Indexable):

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
+from . import other_engines
 from .models import enqueue
-from .queue import backend, speech_index
+from .queue import backend, own_engine, speech_index
 
 
 @dataclass
@@ -24,16 +25,21 @@ def check():
         pk: _stamp(updated)
         for pk, updated in index.index_queryset().values_list("pk", "updated_at")
     }
-    searcher = engine.searcher()
-    found = {}
-    for fields in searcher.all_stored_fields() if searcher else ():
-        if fields.get("django_ct") == "speeches.speech":
-            found[int(fields["django_id"])] = fields.get("updated", "")
+    found = _indexed_stamps(engine) if own_engine(engine) else other_engines.indexed_stamps()
     return Drift(
         missing=sorted(set(expected) - set(found)),
         extra=sorted(set(found) - set(expected)),
         stale=sorted(pk for pk in set(expected) & set(found) if expected[pk] != found[pk]),
     )
+
+
+def _indexed_stamps(engine):
+    searcher = engine.searcher()
+    found = {}
+    for fields in searcher.all_stored_fields() if searcher else ():
+        if fields.get("django_ct") == "speeches.speech":
+            found[int(fields["django_id"])] = fields.get("updated", "")
+    return found
 
 
 def _stamp(value):

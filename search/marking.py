@@ -16,7 +16,7 @@ from . import vocabulary
 from .documents import searchable_names
 from .engine.query import parse
 from .engine.snippets import choose, indexed_layout, mark_all
-from .service import backend
+from .service import own_searcher
 
 
 def mark_address(*, speech, paragraphs, query):
@@ -40,7 +40,7 @@ def mark_address(*, speech, paragraphs, query):
 def _indexed_paragraphs(speech, pieces):
     """{position: the index's Choice of that paragraph} of the paragraphs where `pieces`
     occur, or {} where the address is not indexed (yet)."""
-    searcher = backend().searcher()
+    searcher = own_searcher()
     docnum = None if searcher is None else searcher.document_number(django_id=str(speech.pk))
     if docnum is None:
         return {}

@@ -133,3 +133,27 @@ class TopicsState(models.Model):
     @classmethod
     def current(cls):
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class NameGram(models.Model):
+    """A character, or a pair of characters, of a person's, organization's or event's name,
+    folded: a name filter (speaker:周宇) finds its candidates by these in one indexed query
+    (search.names). One row per gram of each name; `folded` is the whole name, to confirm."""
+
+    kind = models.CharField(_("类别"), max_length=16)
+    object_id = models.BigIntegerField(_("编号"))
+    folded = models.CharField(_("名称（折叠后）"), max_length=400)
+    gram = models.CharField(_("字或字对"), max_length=2)
+
+    class Meta:
+        ordering = ["kind", "object_id", "gram"]
+        verbose_name = _("名称索引项")
+        verbose_name_plural = _("名称索引")
+        indexes = [models.Index(fields=["kind", "gram"], name="search_namegram_kind_gram")]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id}: {self.gram}"
+
+    def get_absolute_url(self):
+        names = {"speaker": "speeches:speaker", "organization": "speeches:organization"}
+        return reverse(names.get(self.kind, "speeches:event"), args=[self.object_id])

@@ -6,11 +6,13 @@ holds the backend's file lock, and each speech's state is read from the database
 lock is held, so a slower writer can never overwrite a newer state with an older one.
 """
 
+from django.conf import settings
 from haystack import connections
 
 from speeches.models import Speech
 
 from . import vocabulary
+from .backend import ChineseWhooshSearchBackend
 from .engine.store import exclusive_file_lock
 from .models import IndexTask, enqueue
 
@@ -25,9 +27,26 @@ def speech_index():
     return connections["default"].get_unified_index().get_index(Speech)
 
 
+def own_engine(engine):
+    """Whether this backend is the archive's own (search.backend), not another haystack engine."""
+    return isinstance(engine, ChineseWhooshSearchBackend)
+
+
+def writer_lock():
+    """Held by every index write (another engine's as well: one writer at a time)."""
+    return exclusive_file_lock(_lock_path())
+
+
 def indexer_lock():
     """Held by a running indexer, so that a second one refuses to start."""
-    return exclusive_file_lock(f"{backend().writer_lock_path}.indexer", blocking=False)
+    return exclusive_file_lock(f"{_lock_path()}.indexer", blocking=False)
+
+
+def _lock_path():
+    engine = backend()
+    return (
+        engine.writer_lock_path if own_engine(engine) else settings.DATA_DIR / "index.writer.lock"
+    )
 
 
 def drain(*, batch=BATCH):
@@ -51,7 +70,7 @@ def drain(*, batch=BATCH):
 def sync(speech_ids):
     """Make the index match the database for these speeches, in one commit."""
     index, engine = speech_index(), backend()
-    with engine.writer_lock():
+    with writer_lock():
         published = {
             s.pk: s
             for s in index.index_queryset()
@@ -59,6 +78,11 @@ def sync(speech_ids):
             .filter(pk__in=speech_ids)
         }
         gone = [_identifier(pk) for pk in speech_ids if pk not in published]
+        if not own_engine(engine):
+            engine.update(index, published.values())
+            for identifier in gone:
+                engine.remove(identifier)
+            return
         docs = [index.full_prepare(s) for s in published.values()]
         engine.apply(index, update=docs, delete=gone)
 

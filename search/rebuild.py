@@ -10,12 +10,12 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from django.db import close_old_connections
 from django.db import connections as db_connections
 
-from . import vocabulary
+from . import names, vocabulary
 from .documents import with_searchable_texts
 from .engine.analysis import load_for_indexing
 from .engine.codec import BulkSegmentWriter, CommitWriter
 from .engine.store import WRITER_OPTIONS
-from .queue import backend, speech_index
+from .queue import backend, own_engine, speech_index, writer_lock
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -31,9 +31,12 @@ def rebuild(*, progress=None, workers=None):
     from whoosh.writing import CLEAR
 
     index, engine = speech_index(), backend()
+    names.index_all()  # the name filters' table too, for a database filled without signals
+    if not own_engine(engine):
+        return _rebuild_other_engine(index, engine, progress)
     vocabulary.refresh()  # the workers fork with this process's jieba
     load_for_indexing()
-    with engine.writer_lock():
+    with writer_lock():
         # Read under the lock: a drain finishing between this read and the lock would
         # have its speeches cleared by this commit, and its tasks gone.
         ids = list(index.index_queryset().order_by("pk").values_list("pk", flat=True))
@@ -50,6 +53,20 @@ def rebuild(*, progress=None, workers=None):
             writer.cancel()
             raise
         engine.reset_searcher()
+    return len(ids)
+
+
+def _rebuild_other_engine(index, engine, progress):
+    """Another haystack engine (search.other_engines) is cleared and written in batches."""
+    with writer_lock():
+        ids = list(index.index_queryset().order_by("pk").values_list("pk", flat=True))
+        engine.clear()
+        qs = index.index_queryset().select_related("speaker", "organization", "event")
+        for start in range(0, len(ids), REBUILD_BATCH):
+            batch = ids[start : start + REBUILD_BATCH]
+            engine.update(index, qs.filter(pk__in=batch))
+            if progress:
+                progress(len(batch))
     return len(ids)
 
 

@@ -18,7 +18,7 @@ from speeches import cards, selectors
 from .engine import counting
 from .engine.query import parse
 from .engine.query.syntax import MAX_QUERY_CHARS
-from .service import Filters, backend, facet_label, query_plan
+from .service import Filters, facet_label, own_searcher, query_plan
 
 MAX_TRENDS = 5
 # "Who uses it most": the speakers listed for each term.
@@ -84,10 +84,10 @@ def trends(*, query, filters=NO_FILTERS):
     shared = parse(" ".join(terms))  # the filters typed anywhere apply to every term
     outcome = Trends(raw=query or "", truncated=truncated, dropped=dropped)
     outcome.filters = filter_syntax(shared)
-    searcher = backend().searcher()
+    searcher = own_searcher()
     if searcher is None or not terms:
         return outcome
-    scope_plan = query_plan(searcher, _only_filters(shared), filters)
+    scope_plan = query_plan(_only_filters(shared), filters)
     if scope_plan is None:  # a name filter names nobody: nothing in scope
         outcome.terms = [_term_trend(parse(t), shared) for t in terms]
         return outcome
@@ -97,7 +97,7 @@ def trends(*, query, filters=NO_FILTERS):
         parsed = replace(parse(text), **_filters_of(shared))
         trend = _term_trend(parsed, shared)
         outcome.terms.append(trend)
-        plan = query_plan(searcher, parsed, filters) if parsed.phrases else None
+        plan = query_plan(parsed, filters) if parsed.phrases else None
         if plan is None:  # filters alone, or a name nobody has: nothing to count
             trend.years = _points(years)
             continue
@@ -201,9 +201,9 @@ def concordance(*, query, filters=NO_FILTERS, page=1, sort="date", page_size=Non
     parsed = parse(query)
     sort = sort if sort in counting.SORTS else "date"
     outcome = Concordance(query=parsed, page_size=page_size or CONCORDANCE_PAGE_SIZE, sort=sort)
-    searcher = backend().searcher()
+    searcher = own_searcher()
     pieces = parsed.phrases
-    plan = None if searcher is None or not pieces else query_plan(searcher, parsed, filters)
+    plan = None if searcher is None or not pieces else query_plan(parsed, filters)
     if plan is None:
         return outcome
     key = (parsed.raw, filters)

@@ -16,7 +16,7 @@ from config.security import bounded_page_number, rate_limited
 from . import charts, research
 from .engine.counting import SORTS
 from .presenters import IGNORED_NOTICE, TRUNCATED_NOTICE, csv_response, page_of
-from .service import Filters
+from .service import Filters, uses_own_engine
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 
@@ -90,8 +90,16 @@ def _table_rows(outcome):
     return [(year, points) for year, points in sorted(by_year.items())]
 
 
+def _engine_notice():
+    """Settings naming another haystack engine (search.other_engines): counts need ours."""
+    if uses_own_engine():
+        return []
+    return [_("词频趋势与上下文只能由本站自带的检索引擎计算；当前设置使用的是另一个检索引擎。")]
+
+
 def _trends_notice(outcome):
-    parts = [TRUNCATED_NOTICE % {"n": research.MAX_QUERY_CHARS}] if outcome.truncated else []
+    parts = _engine_notice()
+    parts += [TRUNCATED_NOTICE % {"n": research.MAX_QUERY_CHARS}] if outcome.truncated else []
     if outcome.dropped:
         parts.append(
             _("最多比较 %(n)d 个词，未用：%(terms)s。")
@@ -198,7 +206,8 @@ def concordance_page(request):
     args = _concordance_args(request)
     outcome = research.concordance(**args)
     parsed = outcome.query
-    notice = [TRUNCATED_NOTICE % {"n": research.MAX_QUERY_CHARS}] if parsed.truncated else []
+    notice = _engine_notice()
+    notice += [TRUNCATED_NOTICE % {"n": research.MAX_QUERY_CHARS}] if parsed.truncated else []
     notice += [IGNORED_NOTICE % {"what": what} for what in parsed.ignored]
     sorts = [(s, SORT_TEXT[s], "?" + _with(request, sort=s)) for s in SORTS]
     context = {

@@ -15,11 +15,12 @@ from haystack import connections
 
 from config.security import max_pages
 from speeches import cards, pages, selectors
-from speeches.models import Event, Organization, Person, SpeechKind
+from speeches.models import SpeechKind
 
-from . import synonyms
+from . import names, other_engines, synonyms
+from .backend import ChineseWhooshSearchBackend
 from .documents import searchable_names
-from .engine.analysis import fold, jieba_words
+from .engine.analysis import jieba_words
 from .engine.cache import cache
 from .engine.collect import SORTS, collect, facet_counts
 from .engine.evaluation import Evaluation, as_docs
@@ -114,6 +115,17 @@ def backend():
     return connections["default"].get_backend()
 
 
+def uses_own_engine():
+    """Whether settings name the archive's own engine, not another haystack engine (which
+    search.other_engines asks instead)."""
+    return isinstance(backend(), ChineseWhooshSearchBackend)
+
+
+def own_searcher():
+    """The archive's own engine's searcher, or None: no index yet, or another engine."""
+    return backend().searcher() if uses_own_engine() else None
+
+
 def search(
     *,
     query,
@@ -130,6 +142,11 @@ def search(
     empty query finds nothing (an empty search box), or, with `everything`, every address."""
     page_size = page_size or settings.ARCHIVE_PAGE_SIZE
     page = min(max(1, page), max_pages(page_size))
+    if not uses_own_engine():
+        return _from_other_engine(
+            query=query, filters=filters, page=page, sort=sort, page_size=page_size,
+            facets=facets, everything=everything, match=match,
+        )  # fmt: skip
     searcher = backend().searcher()
     if searcher is None:
         log.warning("no search index yet: run `manage.py rebuild_search_index`")
@@ -162,7 +179,7 @@ def _search(
     outcome = Outcome(query=parsed, page=page, page_size=page_size)
     if parsed.is_empty and not filters.items() and not everything:
         return outcome
-    plan = _plan(searcher, parsed, filters)
+    plan = _plan(parsed, filters)
     if plan is None:
         _suggest(outcome, filters)
         return outcome
@@ -174,14 +191,37 @@ def _search(
     words = parse(query, match="words")
     if not words.positive_terms:  # punctuation alone has no words to read
         return outcome
-    broader = _count(searcher, _plan(searcher, words, filters)) - outcome.count
+    broader = _count(searcher, _plan(words, filters)) - outcome.count
     if outcome.count or not broader:
         outcome.broader = broader
         return outcome
     # Nothing as it stands: the words reading, labelled as such.
     fallback = Outcome(query=words, page=page, page_size=page_size, fallback=True)
-    plan = _plan(searcher, words, filters)
+    plan = _plan(words, filters)
     return _collected(searcher, fallback, plan, filters=filters, sort=sort, facets=facets)
+
+
+def _from_other_engine(*, query, filters, page, sort, page_size, facets, everything, match):
+    """The outcome from another haystack engine: its matches, order and facet counts; the
+    snippets cut from the database text."""
+    outcome = Outcome(query=parse(query, match=match), page=page, page_size=page_size)
+    parsed = outcome.query
+    if parsed.is_empty and not filters.items() and not everything:
+        return outcome
+    keywords = _keywords(parsed, filters)
+    if keywords is None:
+        _suggest(outcome, filters)
+        return outcome
+    found = other_engines.find(
+        parsed=parsed, keywords=keywords, sort=sort, page=page, page_size=page_size,
+        facets=FACETS if facets else (),
+    )  # fmt: skip
+    outcome.count = found.count
+    outcome.hits = _database_hits(found.ids, found.scores, parsed.highlight_pieces)
+    outcome.facets = _facet_options(found.facets, filters, _labels)
+    if not outcome.count:
+        _suggest(outcome, filters)
+    return outcome
 
 
 def _words_may_differ(parsed):
@@ -223,7 +263,7 @@ def more_like(*, speech_id, page_size=None):
     """The addresses most like this one: BM25 over its most distinctive words (the most
     frequent here, weighted by how rare they are in the archive), itself left out."""
     page_size = page_size or settings.ARCHIVE_PAGE_SIZE
-    searcher = backend().searcher()
+    searcher = own_searcher()
     outcome = Outcome(query=parse(""), page_size=page_size)
     docnum = None if searcher is None else searcher.document_number(django_id=str(speech_id))
     folded = None if docnum is None else document_texts(searcher, FOLDED).text(docnum)
@@ -246,8 +286,8 @@ def matching_ids(query, filters=Filters(), *, among=None, match="exact"):
     """Every matching speech id (of the ids `among`, if given), unranked, as the results page
     finds them: for checks, tests and the benchmark's recall, not for pages."""
     parsed = parse(query, match=match)
-    searcher = backend().searcher()
-    plan = None if parsed.is_empty or searcher is None else _plan(searcher, parsed, filters)
+    searcher = own_searcher()
+    plan = None if parsed.is_empty or searcher is None else _plan(parsed, filters)
     if plan is None:
         return set()
     within = None
@@ -260,48 +300,35 @@ def matching_ids(query, filters=Filters(), *, among=None, match="exact"):
 
 # -- names to ids -----------------------------------------------------------------------------
 
-_NAMED = (
-    ("speakers", "speaker", Person, ("name",)),
-    ("orgs", "organization", Organization, ("name", "short_name")),
-    ("events", "event", Event, ("name", "series")),
-)
+# The query's name filters: its attribute (syntax) and the index field it narrows.
+_NAMED = (("speakers", "speaker"), ("orgs", "organization"), ("events", "event"))
 
 
-def query_plan(searcher, parsed, filters):
+def query_plan(parsed, filters):
     """The engine's plan of a parsed query and the clicked filters, names resolved to ids, or
     None when a name filter names nobody: for what counts what search finds (search.research)."""
-    return _plan(searcher, parsed, filters)
+    return _plan(parsed, filters)
 
 
-def _plan(searcher, parsed, filters):
+def _plan(parsed, filters):
     """The engine's plan, or None when a name filter names nobody."""
+    keywords = _keywords(parsed, filters)
+    return None if keywords is None else build_plan(parsed, keywords=keywords)
+
+
+def _keywords(parsed, filters):
+    """[(index field, [values, any of which])] of the clicked filters and the query's name
+    filters resolved to ids (search.names), or None when a name filter names nobody."""
     keywords = [(name, [value]) for name, value in filters.items()]
-    for syntax_name, index_field, model, fields in _NAMED:
+    for syntax_name, kind in _NAMED:
         alternatives = getattr(parsed, syntax_name)
         if not alternatives:
             continue
-        ids = {pk for wanted in alternatives for pk in ids_named(searcher, model, fields, wanted)}
+        ids = {pk for wanted in alternatives for pk in names.ids_named(kind=kind, wanted=wanted)}
         if not ids:
             return None
-        keywords.append((index_field, [str(pk) for pk in sorted(ids)]))
-    return build_plan(parsed, keywords=keywords)
-
-
-def ids_named(searcher, model, fields, wanted):
-    """Primary keys of rows where one of `fields` contains every word of `wanted`, folded.
-
-    The rows' folded names are read once per index generation: a rename re-indexes the
-    addresses that show the name, so a newer generation follows it."""
-    words = fold(wanted).split()
-    names = cache.value(searcher, ("names", model.__name__), lambda: _folded_names(model, fields))
-    return [pk for pk, folded in names if any(all(w in f for w in words) for f in folded)]
-
-
-def _folded_names(model, fields):
-    return [
-        (pk, [fold(value) for value in values if value])
-        for pk, *values in model.objects.values_list("pk", *fields)
-    ]
+        keywords.append((kind, [str(pk) for pk in sorted(ids)]))
+    return keywords
 
 
 # -- turning index hits into page content -------------------------------------------------
@@ -309,9 +336,7 @@ def _folded_names(model, fields):
 
 def _hits(searcher, docnums, scores, parsed):
     ids = [int(searcher.stored_fields(d)["django_id"]) for d in docnums]
-    # Cards' heads as stored with their pages; rendered live under DEBUG, as pages are.
-    release = None if settings.DEBUG else pages.release()
-    speeches = cards.published_cards(ids=ids, language=get_language(), release=release)
+    speeches = _cards(ids)
     pieces = parsed.highlight_pieces
     choices, counts = _choices(searcher, docnums, ids, speeches, pieces) if pieces else ({}, {})
     texts = _chosen_texts(choices)
@@ -321,18 +346,41 @@ def _hits(searcher, docnums, scores, parsed):
         if speech is None:
             continue  # unpublished or deleted since the last index write
         url = speech.get_absolute_url()
-        snippets, count = [], counts.get(pk)
-        if pieces:
-            snippets = None
-            if choices.get(pk) is not None:
-                snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
-            if snippets is None:  # the index is older than the text: read and cut it afresh
-                paragraphs = list(speech.paragraphs.values_list("position", "text"))
-                snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
-                count = count_in_paragraphs(paragraphs, pieces)
-        score = round(float(score), 4)
-        hits.append(Hit(speech, score, snippets=snippets, url=url, occurrences=count or 0))
+        snippets = None
+        if pieces and choices.get(pk) is not None:
+            snippets = snippets_of(choices[pk], texts.get(pk, {}), pieces=pieces, url=url)
+        if pieces and snippets is None:  # the index is older than the text: cut it afresh
+            hits.append(_database_hit(speech, score, pieces))
+            continue
+        score, count = round(float(score), 4), counts.get(pk) or 0
+        hits.append(Hit(speech, score, snippets=snippets or [], url=url, occurrences=count))
     return hits
+
+
+def _cards(ids):
+    # Cards' heads as stored with their pages; rendered live under DEBUG, as pages are.
+    release = None if settings.DEBUG else pages.release()
+    return cards.published_cards(ids=ids, language=get_language(), release=release)
+
+
+def _database_hits(ids, scores, pieces):
+    speeches = _cards(ids)
+    return [
+        _database_hit(speeches[pk], score, pieces)
+        for pk, score in zip(ids, scores, strict=True)
+        if pk in speeches
+    ]
+
+
+def _database_hit(speech, score, pieces):
+    """A hit whose snippets are cut from the paragraphs in the database."""
+    url = speech.get_absolute_url()
+    hit = Hit(speech, round(float(score), 4), url=url)
+    if pieces:
+        paragraphs = list(speech.paragraphs.values_list("position", "text"))
+        hit.snippets = best_snippets(paragraphs=paragraphs, pieces=pieces, url=url)
+        hit.occurrences = count_in_paragraphs(paragraphs, pieces)
+    return hit
 
 
 def _choices(searcher, docnums, ids, speeches, pieces):
@@ -350,7 +398,7 @@ def _choices(searcher, docnums, ids, speeches, pieces):
 
 def facet_label(name, value):
     """A facet value's label as the facets show it, also where no result has that value."""
-    searcher = backend().searcher()
+    searcher = own_searcher()
     return value if searcher is None else _labels_of(searcher, name).get(value, value)
 
 
@@ -364,9 +412,18 @@ def _chosen_texts(choices):
 
 
 def _facets(searcher, docnums, filters):
+    counts = facet_counts(searcher, docnums, FACETS)
+    return _facet_options(counts, filters, lambda name, _values: _labels_of(searcher, name))
+
+
+def _facet_options(counts_by_name, filters, labels_of):
+    """{facet: [option]} of {facet: [(value, count)]}; `labels_of(facet, values)` gives
+    {value: label}."""
     facets = {}
-    for name, counts in facet_counts(searcher, docnums, FACETS).items():
-        labels = _labels_of(searcher, name)
+    for name, counts in counts_by_name.items():
+        # (Another engine may hold a missing value as "None".)
+        counts = [(str(v), count) for v, count in counts if v not in (None, "", "None")]
+        labels = labels_of(name, [value for value, _ in counts])
         options = [
             {
                 "value": value,
@@ -384,23 +441,24 @@ def _facets(searcher, docnums, filters):
     return facets
 
 
-_LABELLED = {"speaker": Person, "organization": Organization, "event": Event}
-
-
 def _labels_of(searcher, name):
     """{index value: label} of a facet, for every value in the index, read once per index
     generation (a rename re-indexes the addresses that show the name)."""
 
     def read():
-        if name == "kind":
-            return {value: str(label) for value, label in SpeechKind.choices}
-        model = _LABELLED.get(name)
-        if model is None:
-            return {}
-        pks = [int(v) for v in coded_column(searcher, name).values if v and v.isdigit()]
-        return {str(pk): str(obj) for pk, obj in model.objects.in_bulk(pks).items()}
+        return _labels(name, coded_column(searcher, name).values)
 
     return cache.value(searcher, ("labels", name, get_language()), read)
+
+
+def _labels(name, values):
+    """{value: label} of these values of a facet, read from the database."""
+    if name == "kind":
+        return {value: str(label) for value, label in SpeechKind.choices}
+    if name not in names.NAMED:
+        return {}
+    pks = [int(v) for v in values if v and v.isdigit()]
+    return {str(pk): str(obj) for pk, obj in names.NAMED[name][0].objects.in_bulk(pks).items()}
 
 
 def _suggest(outcome, filters):

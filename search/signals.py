@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 
 from speeches.models import Event, Organization, Person, Speech
 
-from . import vocabulary
+from . import names, vocabulary
 from .models import IndexAction, VocabularyTerm, enqueue
 
 
@@ -25,9 +25,17 @@ def name_changed(sender, instance, created=False, raw=False, **kwargs):
     """Names are indexed with each speech (speaker:, org:, event: and plain words)."""
     if created:
         return
-    field = {Person: "speaker", Organization: "organization", Event: "event"}[sender]
-    ids = Speech.objects.filter(**{field: instance}).values_list("pk", flat=True)
+    ids = Speech.objects.filter(**{names.KIND_OF[sender]: instance}).values_list("pk", flat=True)
     enqueue(ids)
+
+
+def names_saved(sender, instance, raw=False, **kwargs):
+    # Also on a restore (raw): the rows follow the names loaded.
+    names.index_names(instance)
+
+
+def names_deleted(sender, instance, **kwargs):
+    names.forget_names(kind=names.KIND_OF[sender], pk=instance.pk)
 
 
 def term_saving(sender, instance, raw=False, **kwargs):
@@ -54,6 +62,10 @@ def connect():
     post_delete.connect(speech_deleted, sender=Speech, dispatch_uid="search.speech_deleted")
     for model in (Person, Organization, Event):
         post_save.connect(name_changed, sender=model, dispatch_uid=f"search.{model.__name__}")
+        post_save.connect(names_saved, sender=model, dispatch_uid=f"search.names.{model.__name__}")
+        post_delete.connect(
+            names_deleted, sender=model, dispatch_uid=f"search.names_gone.{model.__name__}"
+        )
     pre_save.connect(term_saving, sender=VocabularyTerm, dispatch_uid="search.term_saving")
     post_save.connect(term_saved, sender=VocabularyTerm, dispatch_uid="search.term_saved")
     post_delete.connect(term_deleted, sender=VocabularyTerm, dispatch_uid="search.term_deleted")

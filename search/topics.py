@@ -12,7 +12,7 @@ from . import vocabulary
 from .engine.analysis import fold
 from .engine.topics import keywords_of, related_to
 from .models import TopicsState
-from .queue import backend
+from .service import own_searcher
 
 BATCH = 200
 GROWTH = 1.05
@@ -24,7 +24,7 @@ SLICE_S = 0.1
 def compute(*, speech_ids=None, seconds=None):
     """Compute and store the topics of these published speeches (all if None), in order, or
     of as many of them as `seconds` allow; the ids done."""
-    searcher = backend().searcher()
+    searcher = own_searcher()
     if searcher is None:
         return []
     docnums = _docnums(searcher, speech_ids)

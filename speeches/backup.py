@@ -54,6 +54,7 @@ SKIPPED = {
     "sessions",
     "auth.permission",
     "search.indextask",
+    "search.namegram",
     "search.vocabularystamp",
     "speeches.renderedpage",
 }
