@@ -103,6 +103,8 @@ def test_the_page_and_the_api_answer_through_it(stock_whoosh, client):
     assert abb.get_absolute_url() in html and skf.get_absolute_url() in html
     data = client.get("/api/v1/search", {"q": "steel"}).json()
     assert data["count"] == 2
+    feed = client.get("/feeds/search.atom", {"q": "skf"}).content.decode()
+    assert skf.get_absolute_url() in feed and abb.get_absolute_url() not in feed
 
 
 def test_the_queue_and_drift_follow_the_database(stock_whoosh):
