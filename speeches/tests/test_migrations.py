@@ -21,7 +21,8 @@ def before_series(transactional_db):
     call_command("migrate", "speeches", previous, verbosity=0)
     # The models as they were then: today's have columns that later migrations add.
     yield MigrationExecutor(connection).loader.project_state(("speeches", previous)).apps
-    call_command("migrate", verbosity=0)  # every app: going back also unapplied other apps' migrations that depend on these
+    # Every app: going back also unapplied other apps' migrations that depend on these.
+    call_command("migrate", verbosity=0)
 
 
 def old_speech(apps, *, event, date=datetime.date(2023, 5, 1)):

@@ -136,7 +136,8 @@ def before_pinyin(transactional_db):
     previous = next(name for app, name in module.Migration.dependencies if app == "speeches")
     call_command("migrate", "speeches", previous, verbosity=0)
     yield MigrationExecutor(connection).loader.project_state(("speeches", previous)).apps
-    call_command("migrate", verbosity=0)  # every app: going back also unapplied other apps' migrations that depend on these
+    # Every app: going back also unapplied other apps' migrations that depend on these.
+    call_command("migrate", verbosity=0)
 
 
 def test_migration_stores_the_pinyin_of_records_stored_before(before_pinyin):
