@@ -3,9 +3,9 @@
 The archive's own engine (search.backend) answers search.service directly. Any other engine
 in HAYSTACK_CONNECTIONS answers through haystack's SearchQuerySet: each term as that engine
 reads it (a quoted one as a phrase, -term left out, OR between alternatives), the clicked
-facets, the year ranges and the name filters (already ids, search.names) as narrow queries, the engine's own ranking and facet counts.
-The service cuts snippets from the database text. What this gives up: README, "Another
-search engine".
+facets, the year ranges and the name filters (already ids, search.names) as narrow queries,
+the engine's own ranking and facet counts. The service cuts snippets from the database text.
+What this gives up: README, "Another search engine".
 """
 
 import operator
