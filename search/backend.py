@@ -24,6 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID as WHOOSH_ID
 from whoosh.fields import TEXT
 
+from . import service
 from .engine.codec import PositionalFileStorage
 from .engine.store import WRITER_OPTIONS, TextColumn, exclusive_file_lock
 
@@ -31,6 +32,10 @@ __all__ = ["WRITER_OPTIONS", "ChineseWhooshEngine", "exclusive_file_lock"]
 
 
 class ChineseWhooshSearchBackend(WhooshSearchBackend):
+    # Read by search.service and search.queue: the engine package may read this index's files
+    # directly (another haystack engine is asked through SearchQuerySet instead).
+    own_engine = True
+
     def __init__(self, connection_alias, **options):
         super().__init__(connection_alias, **options)
         self._searcher = None
@@ -91,8 +96,6 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
         result_class=None,
         **kwargs,
     ):
-        from . import service
-
         end = min(end_offset or settings.ARCHIVE_MAX_RESULTS, settings.ARCHIVE_MAX_RESULTS)
         outcome = service.search(
             query="" if query_string == MATCH_ALL else query_string,
@@ -108,8 +111,6 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
         self, model_instance, additional_query_string=None, start_offset=0, end_offset=None,
         result_class=None, **kwargs,
     ):  # fmt: skip
-        from . import service
-
         end = min(end_offset or settings.ARCHIVE_PAGE_SIZE, settings.ARCHIVE_MAX_RESULTS)
         outcome = service.more_like(speech_id=model_instance.pk, page_size=end)
         return self._results(outcome, start_offset, end, False, None, result_class)
@@ -192,8 +193,6 @@ KEYWORDS = ("year", "kind", "speaker", "organization", "event")
 def _filters(narrow_queries):
     """search.service.Filters from narrow queries of the form `field:value` (what
     ArchiveSearchQuery makes of filter(year=2024) and what narrow("kind:报告") says)."""
-    from .service import Filters
-
     values = {}
     for narrow in narrow_queries or ():
         field, _, value = narrow.partition(":")
@@ -202,7 +201,7 @@ def _filters(narrow_queries):
         if field not in KEYWORDS or not value:
             raise SearchBackendError(f"narrow by one of {KEYWORDS} as field:value, not {narrow!r}")
         values[field] = value.strip('"')
-    return Filters(**values)
+    return service.Filters(**values)
 
 
 def _sort(sort_by):

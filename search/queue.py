@@ -12,7 +12,6 @@ from haystack import connections
 from speeches.models import Speech
 
 from . import vocabulary
-from .backend import ChineseWhooshSearchBackend
 from .engine.store import exclusive_file_lock
 from .models import IndexTask, enqueue
 
@@ -29,7 +28,7 @@ def speech_index():
 
 def own_engine(engine):
     """Whether this backend is the archive's own (search.backend), not another haystack engine."""
-    return isinstance(engine, ChineseWhooshSearchBackend)
+    return getattr(engine, "own_engine", False)
 
 
 def writer_lock():

@@ -18,7 +18,6 @@ from speeches import cards, pages, selectors
 from speeches.models import SpeechKind
 
 from . import names, other_engines, synonyms
-from .backend import ChineseWhooshSearchBackend
 from .documents import searchable_names
 from .engine.analysis import jieba_words
 from .engine.cache import cache
@@ -118,7 +117,7 @@ def backend():
 def uses_own_engine():
     """Whether settings name the archive's own engine, not another haystack engine (which
     search.other_engines asks instead)."""
-    return isinstance(backend(), ChineseWhooshSearchBackend)
+    return getattr(backend(), "own_engine", False)
 
 
 def own_searcher():
