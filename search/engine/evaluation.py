@@ -223,10 +223,17 @@ class Evaluation:
         return field_norms(self.searcher, "grams", weighting.B, weighting.K1, average or 1.0)
 
     def every(self, within):
-        every = [
-            offset + np.fromiter(reader.all_doc_ids(), np.int64) for reader, offset in self.leaves
-        ]
-        return restrict(union(every), within)
+        return restrict(union([offset + _live(reader) for reader, offset in self.leaves]), within)
+
+
+def _live(reader):
+    """A segment's documents less its deleted ones. (Whoosh's all_doc_ids() asks about each
+    document in turn: 5 ms for 10,000, on every search that starts from every document.)"""
+    docs = np.arange(reader.doc_count_all(), dtype=np.int64)
+    if not reader.has_deletions():
+        return docs
+    deleted = np.fromiter(reader.segment().deleted_docs(), np.int64)
+    return np.setdiff1d(docs, deleted, assume_unique=True)
 
 
 # -- sorted arrays of docnums -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
@@ -207,3 +208,12 @@ def test_an_exclusion_drops_every_document_holding_it(search_index):
     assert len(service.matching_ids("轴承")) == 3
     assert service.matching_ids("轴承 -钢铁") == {bearing.pk}
     assert [h.speech.pk for h in service.search(query="轴承 -钢铁").hits] == [bearing.pk]
+
+
+def test_every_document_is_whooshs_live_documents(searcher):
+    """Every live document of every segment, the deleted ones left out, as Whoosh lists them."""
+    expected = sorted(searcher.reader().all_doc_ids())
+    assert len(expected) == 600 - len(range(0, 600, 37))
+    assert Evaluation(searcher).every(None).tolist() == expected
+    within = np.array([0, 1, 37, 200, 222, 599], dtype=np.int64)
+    assert Evaluation(searcher).every(within).tolist() == [d for d in within if d in expected]
