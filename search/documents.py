@@ -67,6 +67,9 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     # (search.engine.counting).
     body_chars = ColumnField()
     head = ColumnField()
+    # "1": this document's `chars` postings count each character's occurrences (an index
+    # written before they did keeps each once; trends count those documents in their text).
+    chars_counted = ColumnField()
 
     year = KeywordField(null=True)
     kind = KeywordField(model_attr="kind")
@@ -112,6 +115,9 @@ class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
 
     def prepare_body_chars(self, obj):
         return str(body_length(fold(searchable_text(obj)), names=len(searchable_names(obj))))
+
+    def prepare_chars_counted(self, obj):
+        return "1"
 
     def prepare_head(self, obj):
         return head_of(fold(searchable_text(obj)), names=len(searchable_names(obj)))

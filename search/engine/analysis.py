@@ -432,9 +432,8 @@ def bigram_of(number):
 
 
 def char_codes(codes):
-    """(code points, ones) of the distinct run characters: what CharTokenizer yields."""
-    chars = np.unique(codes[_is_word()[codes]])
-    return chars, np.ones(len(chars), dtype=np.uint32)
+    """(code points, occurrences) of the run characters: what CharTokenizer yields."""
+    return np.unique(codes[_is_word()[codes]], return_counts=True)
 
 
 def query_grams(folded_word):
@@ -529,15 +528,12 @@ class BigramTokenizer(_FoldingTokenizer):
 
 
 class CharTokenizer(_FoldingTokenizer):
-    """Each distinct character of the runs once: one-character queries need no positions."""
+    """Each character of the runs, as often as it occurs: one-character queries need no
+    positions, and the postings' weights count a character's occurrences (term trends)."""
 
     def pieces(self, folded):
-        seen = set()
         for m in _GRAM_CHAR.finditer(folded):
-            ch = m.group()
-            if ch not in seen:
-                seen.add(ch)
-                yield ch, 0, m.start(), m.end()
+            yield m.group(), 0, m.start(), m.end()
 
     counted_codes = staticmethod(char_codes)
     term_of = staticmethod(chr)

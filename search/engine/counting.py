@@ -8,10 +8,11 @@ body is counted (the paragraphs, not the title and names indexed before them), s
 occurrence has a paragraph to link to and the per-year totals are those the concordance
 lists. Each document's body length is a column written with it (BODY_CHARS).
 
-A string of two different characters is counted by its bigram's postings, which hold its
-occurrences in each document's whole text: those in the text before the body (the HEAD
-column) are taken away, and no body is read. Those are the common words (发展, 改革) a
-researcher charts first, found in thousands of addresses.
+A string of two different characters is counted by its bigram's postings, and one
+character by its postings in the `chars` field: both hold its occurrences in each document's
+whole text, those in the text before the body (the HEAD column) are taken away, and no body
+is read. Those are the common words (发展, 改革) a researcher charts first, and the
+characters (党, 法) found in nearly every address.
 """
 
 import re
@@ -25,6 +26,7 @@ from .evaluation import Evaluation
 from .snippets import match_pattern
 from .store import (
     BODY_CHARS,
+    CHARS_COUNTED,
     FOLDED,
     coded_column,
     column_numbers,
@@ -121,8 +123,9 @@ def occurrences(searcher, node, pieces, *, key):
     def build():
         evaluation = Evaluation(searcher)
         docs = evaluation.docs(node)
-        if _counted_by_bigram(pieces) and heads(searcher):
-            counts = _counts_in_postings(evaluation, pieces[0], docs)
+        field = _counting_field(pieces)
+        if field and heads(searcher):
+            counts = _counts_in_postings(evaluation, field, pieces[0], docs)
         elif len(pieces) == 1 and is_plain(pieces[0]):
             counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"))
         else:
@@ -134,26 +137,44 @@ def occurrences(searcher, node, pieces, *, key):
     return cache.value(searcher, ("research", "occurrences", key), build)
 
 
-def _counted_by_bigram(pieces):
-    """Whether the bigram postings count the one piece's occurrences exactly: two different
-    characters in a run (two alike overlap, as 哈哈 in 哈哈哈, where the text's count does
-    not; the "chars" field keeps each character once, not its count)."""
+def _counting_field(pieces):
+    """The field whose postings count the one piece's occurrences exactly, or None: "chars"
+    for one character of a run, "grams" for two different ones (two alike overlap, as 哈哈
+    in 哈哈哈, where the text's count does not)."""
     if len(pieces) != 1 or not GRAM_RUN.fullmatch(pieces[0]):
-        return False
+        return None
     piece = pieces[0]
-    return len(piece) == 2 and piece[0] != piece[1]
+    if len(piece) == 1:
+        return "chars"
+    return "grams" if len(piece) == 2 and piece[0] != piece[1] else None
 
 
-def _counts_in_postings(evaluation, piece, docs):
-    """The piece's occurrences in each document's body: its bigram postings' count in the
-    whole text, less those in the text before the body."""
-    postings = evaluation.postings("grams", piece, docs)
+def _counts_in_postings(evaluation, field, piece, docs):
+    """The piece's occurrences in each document's body: its postings' count in the whole
+    text, less those in the text before the body. A document whose `chars` postings were
+    written before they counted occurrences (one each) is counted in its text."""
+    searcher = evaluation.searcher
+    postings = evaluation.postings(field, piece, docs)
     where, found = postings.at(docs) if len(postings.ids) else (None, None)
     if found is None:
         return np.zeros(len(docs), dtype=np.int64)
     counts = np.where(found, postings.weights[where], 0).astype(np.int64)
-    before = heads(evaluation.searcher)
-    return counts - np.array([before[d].count(piece) for d in docs.tolist()], dtype=np.int64)
+    before = heads(searcher)
+    counts -= np.array([before[d].count(piece) for d in docs.tolist()], dtype=np.int64)
+    old = ~chars_counted(searcher)[docs] if field == "chars" else None
+    if old is not None and old.any():
+        counts[old] = _plain_counts(searcher, docs[old], piece.encode("utf-8"))
+    return counts
+
+
+def chars_counted(searcher):
+    """Whether each document's `chars` postings count occurrences, by docnum (not where the
+    index was written before they did)."""
+
+    def read():
+        return column_numbers(searcher, CHARS_COUNTED) > 0
+
+    return cache.value(searcher, ("column", CHARS_COUNTED), read)
 
 
 def _plain_counts(searcher, docs, needle):

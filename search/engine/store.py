@@ -26,8 +26,10 @@ from .codec import column_values
 # are read through the OS page cache instead.
 WRITER_OPTIONS = {"timeout": 30, "compound": False}
 # Columns of each document's folded searchable text, of its word lengths, of its body's
-# length in characters, and of the folded text before its body.
+# length in characters, and of the folded text before its body; and "1" in CHARS_COUNTED
+# where its `chars` postings count each character's occurrences (written since they do).
 FOLDED, WORDS, BODY_CHARS, HEAD = "folded", "words", "body_chars", "head"
+CHARS_COUNTED = "chars_counted"
 # No date: None, or the column's default, the largest number. Sorted last, as 0.
 _NO_DATE = 2**63
 

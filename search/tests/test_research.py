@@ -113,13 +113,52 @@ def test_trends_count_each_term_by_year_in_the_body_of_published_addresses(addre
 
 
 @pytest.mark.parametrize("term", ["发展", "协会", "量发", "甲乙", "质", "甲", "新质生"])
-def test_two_character_terms_counted_by_their_bigram_leave_out_titles_and_names(addresses, term):
-    """Two characters are counted from their bigram's postings, which count the title and
-    the names too (发展 is in a title, 协会 an organization): those are taken away. One
-    character, or three, are counted in the bodies (甲 is a speaker), for comparison."""
+def test_short_terms_counted_by_their_postings_leave_out_titles_and_names(addresses, term):
+    """Two different characters are counted from their bigram's postings, one character from
+    its postings in `chars`; both count the title and the names too (发展 is in a title, 协会
+    an organization, 甲 a speaker): those are taken away. Three characters are counted in
+    the bodies, for comparison."""
     (trend,) = get(Client(), TRENDS_API, q=term).json()["terms"]
     years = {y["year"]: (y["count"], y["addresses"], y["chars"]) for y in trend["years"]}
     assert years == expected_years(term)
+
+
+@pytest.mark.parametrize("term", ["质", "甲", "展"])
+def test_one_character_is_counted_in_the_text_where_the_index_kept_it_once(
+    addresses, monkeypatch, term
+):
+    """From the postings, no body read; where the documents were indexed before `chars`
+    counted occurrences (no CHARS_COUNTED column), from their text, with the same result."""
+    searcher, expected = backend().searcher(), expected_years(term)
+
+    def unread(*args):
+        raise AssertionError("a body was read")
+
+    cache.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(counting, "_plain_counts", unread)
+        (trend,) = research.trends(query=term).terms
+    assert {p.year: (p.count, p.addresses, p.chars) for p in trend.years} == expected
+    cache.clear()
+    written = counting.column_numbers
+    monkeypatch.setattr(
+        counting,
+        "column_numbers",
+        lambda s, name: (
+            np.full(s.doc_count_all(), -1) if name == "chars_counted" else written(s, name)
+        ),
+    )
+    assert not counting.chars_counted(searcher).any()
+    read, plain_counts = [], counting._plain_counts
+    monkeypatch.setattr(
+        counting,
+        "_plain_counts",
+        lambda s, docs, needle: read.extend(docs) or plain_counts(s, docs, needle),
+    )
+    (trend,) = research.trends(query=term).terms
+    assert {p.year: (p.count, p.addresses, p.chars) for p in trend.years} == expected
+    assert len(read) >= max(1, sum(holding for _, holding, _ in expected.values()))
+    cache.clear()
 
 
 def test_who_uses_it_most_ranks_speakers_by_occurrences_per_10k_characters(addresses):

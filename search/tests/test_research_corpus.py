@@ -15,16 +15,18 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 # 改革: two characters, counted from its bigram's postings; the others in the texts.
 TERMS = ("社会主义", "改革开放", "高质量发展", "改革", "新質生產力")
+# One character each, counted from their postings in `chars`: in nearly every address.
+CHARACTERS = ("党", "國", "民")
 
 
-def ground_truth(ids):
+def ground_truth(ids, terms=TERMS):
     """{term: {year: [occurrences, addresses, characters]}} and {term: {speaker: [occ, chars]}}."""
-    years = {t: defaultdict(lambda: [0, 0, 0]) for t in TERMS}
-    speakers = {t: defaultdict(lambda: [0, 0]) for t in TERMS}
+    years = {t: defaultdict(lambda: [0, 0, 0]) for t in terms}
+    speakers = {t: defaultdict(lambda: [0, 0]) for t in terms}
     for speech in Speech.objects.filter(pk__in=ids).select_related("speaker"):
         bodies = [fold(p.text) for p in speech.paragraphs.all()]
         chars = sum(len(b) for b in bodies)
-        for term in TERMS:
+        for term in terms:
             count = sum(b.count(fold(term)) for b in bodies)
             row = years[term][speech.date.year]
             row[0], row[1], row[2] = row[0] + count, row[1] + bool(count), row[2] + chars
@@ -49,6 +51,15 @@ def test_trends_and_concordance_agree_with_the_texts(corpus_index):  # noqa: F81
         lines = research.concordance(query=term, page_size=10)
         assert lines.count == trend.total
     assert outcome.terms[0].total > 1000  # 社会主义: the corpus is long enough to mean something
+
+
+def test_single_characters_agree_with_the_texts(corpus_index):  # noqa: F811
+    years, _speakers = ground_truth(corpus_index, CHARACTERS)
+    for term, trend in zip(
+        CHARACTERS, research.trends(query=",".join(CHARACTERS)).terms, strict=True
+    ):
+        assert {p.year: [p.count, p.addresses, p.chars] for p in trend.years} == years[term]
+        assert research.concordance(query=term, page_size=10).count == trend.total > 1000
 
 
 @pytest.mark.parametrize("sort", ["date", "oldest"])
