@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from . import other_engines
+from .connection import backend, own_engine, speech_index
 from .models import enqueue
-from .queue import backend, own_engine, speech_index
 
 
 @dataclass

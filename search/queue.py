@@ -7,28 +7,13 @@ lock is held, so a slower writer can never overwrite a newer state with an older
 """
 
 from django.conf import settings
-from haystack import connections
-
-from speeches.models import Speech
 
 from . import vocabulary
+from .connection import backend, own_engine, speech_index
 from .engine.store import exclusive_file_lock
 from .models import IndexTask, enqueue
 
 BATCH = 200
-
-
-def backend():
-    return connections["default"].get_backend()
-
-
-def speech_index():
-    return connections["default"].get_unified_index().get_index(Speech)
-
-
-def own_engine(engine):
-    """Whether this backend is the archive's own (search.backend), not another haystack engine."""
-    return getattr(engine, "own_engine", False)
 
 
 def writer_lock():

@@ -11,11 +11,12 @@ from django.db import close_old_connections
 from django.db import connections as db_connections
 
 from . import names, vocabulary
+from .connection import backend, own_engine, speech_index
 from .documents import with_searchable_texts
 from .engine.analysis import load_for_indexing
 from .engine.codec import BulkSegmentWriter, CommitWriter
 from .engine.store import WRITER_OPTIONS
-from .queue import backend, own_engine, speech_index, writer_lock
+from .queue import writer_lock
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 

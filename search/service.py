@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import get_language
-from haystack import connections
 
 from config.security import max_pages
 from speeches import cards, pages, selectors
 from speeches.models import SpeechKind
 
 from . import names, other_engines, synonyms
+from .connection import backend, own_engine
 from .documents import searchable_names
 from .engine.analysis import jieba_words
 from .engine.cache import cache
@@ -110,14 +110,10 @@ class Outcome:
         return max(1, -(-self.count // self.page_size))
 
 
-def backend():
-    return connections["default"].get_backend()
-
-
 def uses_own_engine():
     """Whether settings name the archive's own engine, not another haystack engine (which
     search.other_engines asks instead)."""
-    return getattr(backend(), "own_engine", False)
+    return own_engine(backend())
 
 
 def own_searcher():

@@ -6,8 +6,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from search import service
+from search.connection import backend
 from search.models import IndexTask
-from search.queue import backend, indexer_lock
+from search.queue import indexer_lock
 
 
 def run(*args, out=None):

@@ -345,7 +345,7 @@ def test_renaming_a_speaker_reindexes_their_speeches(seed):
 
 
 def test_searching_before_any_index_exists_finds_nothing_and_creates_nothing(search_index):
-    from search.queue import backend
+    from search.connection import backend
 
     make_speech(paragraphs=["轴承"])
     assert service.search(query="轴承").count == 0
@@ -361,8 +361,8 @@ def test_drafts_are_never_indexed(search_index):
 
 
 def test_drift_is_reported_and_repaired(seed):
+    from search.connection import backend
     from search.drift import repair
-    from search.queue import backend
 
     with backend().writer_lock():
         backend().apply(None, delete=[f"speeches.speech.{seed.pk}"])

@@ -34,9 +34,9 @@ def _holders(term):
 def _word(term):
     """{id: score} of the addresses the index holds `term` for as one jieba word, scored by
     Whoosh itself as the words reading ranks a one-word query (text, and title doubled)."""
+    from search.connection import backend
     from search.engine.query.build import TITLE_BOOST
     from search.engine.query.plan import Or, Term
-    from search.queue import backend
 
     query = Or([Term("text", term), Term("title", term, boost=TITLE_BOOST)]).whoosh()
     hits = backend().searcher().search(query, limit=None)
@@ -47,8 +47,8 @@ def _scores(query):
     """{id: score} of the results page's plan for `query` in the words reading, cut with the
     vocabulary as it is now and scored by Whoosh's own searcher."""
     from search import vocabulary
+    from search.connection import backend
     from search.engine.query import build_plan, parse
-    from search.queue import backend
 
     vocabulary.refresh()
     plan = build_plan(parse(query, match="words"))

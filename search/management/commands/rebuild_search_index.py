@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from search import queue, rebuild
+from search import connection, rebuild
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="分词进程数，默认为 CPU 核数")
 
     def handle(self, *args, workers=None, **options):
-        total = queue.speech_index().index_queryset().count()
+        total = connection.speech_index().index_queryset().count()
         with tqdm(
             total=total, unit="篇", desc="重建索引", disable=options["verbosity"] == 0
         ) as bar:
