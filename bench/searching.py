@@ -57,7 +57,7 @@ def forget_results():
 
 def forget_everything():
     """forget_results(), and the decoded posting lists and documents too: every word and
-    every hit's text decoded afresh."""
+    every hit's text and speech id decoded afresh."""
     forget_results()
     try:
         from search.engine.cache import cache
@@ -65,6 +65,7 @@ def forget_everything():
         return
     cache.forget("postings")
     cache.forget("layout")
+    cache.forget("stored")
 
 
 def forget_counts():

@@ -292,9 +292,9 @@ def _facet_options_html(name, options, link):
     (seventy-five options, five variables each, took a fifth of the page's rendering), and
     escaped by the standard library's escape, which Django's format_html wraps at ten times
     the cost."""
-    items = []
+    items, setting = [], link.setting(name)
     for o in options:
-        url, label = escape(link(**{name: "" if o["selected"] else o["value"]})), escape(o["label"])
+        url, label = escape(setting("" if o["selected"] else o["value"])), escape(o["label"])
         if o["selected"]:
             items.append(f'<li class="selected"><a href="{url}" aria-current="true">{label}</a>')
         else:

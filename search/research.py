@@ -18,7 +18,7 @@ from speeches import cards, selectors
 from .engine import counting
 from .engine.query import parse
 from .engine.query.syntax import MAX_QUERY_CHARS
-from .service import Filters, facet_label, own_searcher, query_plan
+from .service import Filters, facet_label, own_searcher, query_plan, speech_ids
 
 MAX_TRENDS = 5
 # "Who uses it most": the speakers listed for each term.
@@ -226,7 +226,8 @@ def _shown(searcher, chosen, pieces, batch=500):
     shown = []
     for at in range(0, len(chosen), batch):
         part = chosen[at : at + batch]
-        ids = {line.doc: int(searcher.stored_fields(line.doc)["django_id"]) for line in part}
+        docs = sorted({line.doc for line in part})
+        ids = dict(zip(docs, speech_ids(searcher, docs), strict=True))
         speeches = cards.published_cards(ids=sorted(set(ids.values())), language=get_language())
         texts = selectors.paragraph_texts(wanted={(ids[line.doc], line.paragraph) for line in part})
         for line in part:

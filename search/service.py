@@ -33,7 +33,7 @@ from .engine.snippets import (
     indexed_layout,
     snippets_of,
 )
-from .engine.store import FOLDED, coded_column, document_texts
+from .engine.store import FOLDED, coded_column, document_texts, stored_numbers
 
 log = logging.getLogger(__name__)
 
@@ -186,14 +186,16 @@ def _search(
     words = parse(query, match="words")
     if not words.positive_terms:  # punctuation alone has no words to read
         return outcome
-    broader = _count(searcher, _plan(words, filters)) - outcome.count
+    plan, evaluation = _plan(words, filters), Evaluation(searcher)
+    broader = (0 if plan is None else len(evaluation.docs(plan.matched))) - outcome.count
     if outcome.count or not broader:
         outcome.broader = broader
         return outcome
-    # Nothing as it stands: the words reading, labelled as such.
+    # Nothing as it stands: the words reading, labelled as such (its matches found above).
     fallback = Outcome(query=words, page=page, page_size=page_size, fallback=True)
-    plan = _plan(words, filters)
-    return _collected(searcher, fallback, plan, filters=filters, sort=sort, facets=facets)
+    return _collected(
+        searcher, fallback, plan, filters=filters, sort=sort, facets=facets, evaluation=evaluation
+    )
 
 
 def _from_other_engine(*, query, filters, page, sort, page_size, facets, everything, match):
@@ -227,14 +229,12 @@ def _words_may_differ(parsed):
     )
 
 
-def _count(searcher, plan):
-    return 0 if plan is None else len(Evaluation(searcher).docs(plan.matched))
-
-
-def _collected(searcher, outcome, plan, *, filters, sort, facets, leave_out=()):
+def _collected(searcher, outcome, plan, *, filters, sort, facets, leave_out=(), evaluation=None):
     parsed, page, page_size = outcome.query, outcome.page, outcome.page_size
     try:
-        found = collect(searcher, plan, page=page, page_size=page_size, sort=sort)
+        found = collect(
+            searcher, plan, page=page, page_size=page_size, sort=sort, evaluation=evaluation
+        )
     except (OSError, ValueError) as exc:
         # A writer may have merged away a segment under an old searcher: reopen next time.
         backend().reset_searcher()
@@ -290,7 +290,7 @@ def matching_ids(query, filters=Filters(), *, among=None, match="exact"):
         numbers = (searcher.document_number(django_id=str(pk)) for pk in among)
         within = as_docs(n for n in numbers if n is not None)
     docnums = Evaluation(searcher).docs(plan.matched, within)
-    return {int(searcher.stored_fields(d)["django_id"]) for d in docnums.tolist()}
+    return set(speech_ids(searcher, docnums.tolist()))
 
 
 # -- names to ids -----------------------------------------------------------------------------
@@ -329,8 +329,13 @@ def _keywords(parsed, filters):
 # -- turning index hits into page content -------------------------------------------------
 
 
+def speech_ids(searcher, docnums):
+    """The speech id of each of the index's `docnums`."""
+    return stored_numbers(searcher, docnums, "django_id")
+
+
 def _hits(searcher, docnums, scores, parsed):
-    ids = [int(searcher.stored_fields(d)["django_id"]) for d in docnums]
+    ids = speech_ids(searcher, docnums)
     speeches = _cards(ids)
     pieces = parsed.highlight_pieces
     choices, counts = _choices(searcher, docnums, ids, speeches, pieces) if pieces else ({}, {})

@@ -8,7 +8,7 @@ import time
 from speeches import services
 from speeches.models import Speech
 
-from . import vocabulary
+from . import service, vocabulary
 from .engine.analysis import fold
 from .engine.topics import keywords_of, related_to
 from .models import TopicsState
@@ -35,7 +35,7 @@ def compute(*, speech_ids=None, seconds=None):
             break
         words = keywords_of(searcher, docnum, preferred=preferred)
         related = related_to(searcher, docnum, words)
-        topics[pk] = (words, [int(searcher.stored_fields(d)["django_id"]) for d in related])
+        topics[pk] = (words, service.speech_ids(searcher, related))
     services.set_topics(topics=topics)
     return list(topics)
 

@@ -1,6 +1,6 @@
 """The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -49,6 +49,22 @@ class _Linker:
             else:
                 parts[key] = urlencode({key: value})
         return "?" + "&".join(part for part in parts.values() if part)
+
+    def setting(self, key):
+        """`value -> self(key=value)`, for the many links of a page that change one key only
+        (a facet's options): the other parameters joined once, not at every link."""
+        parts = dict(self.encoded) | {key: None}  # its place: where the request has it, or last
+        keys = list(parts)
+        at = keys.index(key)
+        before = "&".join(parts[k] for k in keys[:at] if parts[k])
+        after = "&".join(parts[k] for k in keys[at + 1 :] if parts[k])
+        named = quote_plus(key)
+
+        def link(value):
+            part = f"{named}={quote_plus(str(value))}" if value not in (None, "") else ""
+            return "?" + "&".join(p for p in (before, part, after) if p)
+
+        return link
 
     @staticmethod
     def only(**params):

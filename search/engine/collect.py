@@ -22,9 +22,10 @@ class Collected:
     scores: list  # their scores
 
 
-def collect(searcher, plan, *, page, page_size, sort="relevance"):
-    """Every match of `plan`, and the docnums of page `page` in the order of `sort`."""
-    evaluation = Evaluation(searcher)
+def collect(searcher, plan, *, page, page_size, sort="relevance", evaluation=None):
+    """Every match of `plan`, and the docnums of page `page` in the order of `sort`;
+    `evaluation`: one that has evaluated the plan already (its matches are not found again)."""
+    evaluation = evaluation or Evaluation(searcher)
     matches = evaluation.docs(plan.matched)
     page = max(1, min(page, -(-len(matches) // page_size)))
     start, end = (page - 1) * page_size, page * page_size

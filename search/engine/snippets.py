@@ -135,8 +135,10 @@ def _chosen(text, names, pieces, limit, found):
     counted up to 5 times), in their order."""
     starts, ends = text.starts, text.ends
     _first, _last, which, part = found
-    kinds, counts = np.unique(part * len(pieces) + which, return_counts=True)
-    score = np.bincount(kinds // len(pieces), weights=10 + np.minimum(counts, 5))
+    # np.bincount, not np.unique: a card's few dozen matches, twenty cards a page.
+    counts = np.bincount(part * len(pieces) + which)
+    kinds = np.flatnonzero(counts)
+    score = np.bincount(kinds // len(pieces), weights=10 + np.minimum(counts[kinds], 5))
     best = np.argsort(-score, kind="stable")[: np.count_nonzero(score)][:limit]
     chosen = []
     for i in sorted(best.tolist()):

@@ -121,6 +121,24 @@ class Coded:
         return self.codes.nbytes + 64 * len(self.values)
 
 
+# What the stored numbers of every document of the archive weigh in the cache at most.
+STORED_WEIGHT = 1_000_000
+
+
+def stored_numbers(searcher, docnums, name):
+    """The stored field `name` of each of `docnums`, as a number. Each document's is read once
+    per index generation: the same addresses head the results of most queries, and reading
+    stored fields costs a file read and an unpickling each time."""
+    known = cache.value(searcher, ("stored", name), dict, weight=STORED_WEIGHT)
+    numbers = []
+    for docnum in docnums:
+        number = known.get(docnum)
+        if number is None:
+            number = known[docnum] = int(searcher.stored_fields(docnum)[name])
+        numbers.append(number)
+    return numbers
+
+
 def coded_column(searcher, name):
     """Every document's value of a keyword column (a facet), numbered; read once."""
 

@@ -16,7 +16,7 @@ from search.engine.evaluation import Evaluation
 from search.engine.query import build_plan
 from search.engine.query.plan import Run
 from search.engine.query.syntax import parse
-from search.engine.store import DocumentTexts, TextColumn
+from search.engine.store import DocumentTexts, TextColumn, stored_numbers
 from search.queue import drain
 from speeches.tests.factories import make_speech
 
@@ -217,3 +217,13 @@ def test_every_document_is_whooshs_live_documents(searcher):
     assert Evaluation(searcher).every(None).tolist() == expected
     within = np.array([0, 1, 37, 200, 222, 599], dtype=np.int64)
     assert Evaluation(searcher).every(within).tolist() == [d for d in within if d in expected]
+
+
+def test_stored_numbers_are_whooshs_stored_fields_in_every_segment(searcher):
+    cache.clear()
+    live = [d for d in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(d)]
+    expected = [int(searcher.stored_fields(d)["django_id"]) for d in live]
+    assert stored_numbers(searcher, live, "django_id") == expected
+    # Read once: asked again (in another order), the kept numbers answer.
+    assert stored_numbers(searcher, live[::-1], "django_id") == expected[::-1]
+    assert len(cache.get(searcher, ("stored", "django_id"))) == len(live)

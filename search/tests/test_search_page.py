@@ -321,3 +321,18 @@ def test_a_name_typed_in_pinyin_is_suggested(client, seed):
     assert line == "您是不是要找：周宇（讲者）"
     assert f'href="{seed.speaker.get_absolute_url()}"' in section(html, "name-suggestions")
     assert "name-suggestions" not in page(client, q="轴承")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=发展", "q=发展&year=2020&page=3", "year=2020&q=a+b&kind=speech&more=year",
+     "q=%26x&speaker=1&speaker=2&sort=date"],
+)  # fmt: skip
+def test_a_facets_links_are_the_page_link_with_that_key_changed(rf, query):
+    from search.views import _Linker
+
+    link = _Linker(rf.get("/search/?" + query))
+    for key in ("year", "q", "kind", "speaker", "sort", "more", "page"):
+        setting = link.setting(key)
+        for value in ("", None, "2021", "a b&c", "中文"):
+            assert setting(value) == link(**{key: value})
