@@ -186,16 +186,18 @@ def _search(
     words = parse(query, match="words")
     if not words.positive_terms:  # punctuation alone has no words to read
         return outcome
-    plan, evaluation = _plan(words, filters), Evaluation(searcher)
-    broader = (0 if plan is None else len(evaluation.docs(plan.matched))) - outcome.count
+    words_plan, evaluation = _plan(words, filters), Evaluation(searcher)
+    found = 0 if words_plan is None else len(evaluation.docs(words_plan.matched))
+    broader = found - outcome.count
     if outcome.count or not broader:
         outcome.broader = broader
         return outcome
     # Nothing as it stands: the words reading, labelled as such (its matches found above).
     fallback = Outcome(query=words, page=page, page_size=page_size, fallback=True)
     return _collected(
-        searcher, fallback, plan, filters=filters, sort=sort, facets=facets, evaluation=evaluation
-    )
+        searcher, fallback, words_plan, filters=filters, sort=sort, facets=facets,
+        evaluation=evaluation,
+    )  # fmt: skip
 
 
 def _from_other_engine(*, query, filters, page, sort, page_size, facets, everything, match):

@@ -8,11 +8,11 @@ import time
 from speeches import services
 from speeches.models import Speech
 
-from . import service, vocabulary
+from . import service as search_service
+from . import vocabulary
 from .engine.analysis import fold
 from .engine.topics import keywords_of, related_to
 from .models import TopicsState
-from .service import own_searcher
 
 BATCH = 200
 GROWTH = 1.05
@@ -24,7 +24,7 @@ SLICE_S = 0.1
 def compute(*, speech_ids=None, seconds=None):
     """Compute and store the topics of these published speeches (all if None), in order, or
     of as many of them as `seconds` allow; the ids done."""
-    searcher = own_searcher()
+    searcher = search_service.own_searcher()
     if searcher is None:
         return []
     docnums = _docnums(searcher, speech_ids)
@@ -35,7 +35,7 @@ def compute(*, speech_ids=None, seconds=None):
             break
         words = keywords_of(searcher, docnum, preferred=preferred)
         related = related_to(searcher, docnum, words)
-        topics[pk] = (words, service.speech_ids(searcher, related))
+        topics[pk] = (words, search_service.speech_ids(searcher, related))
     services.set_topics(topics=topics)
     return list(topics)
 

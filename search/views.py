@@ -1,6 +1,6 @@
 """The search page, its JSON twin and the OpenSearch description. All reads, no index writes."""
 
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -27,6 +27,11 @@ def _request_args(request):
     }
 
 
+def _part(key, value):
+    """One parameter of a link, encoded; "" (left out) where it has no value."""
+    return "" if value in (None, "") else urlencode({key: value})
+
+
 class _Linker:
     """ "?…" links to this page with some parameters changed, and no page.
 
@@ -42,29 +47,17 @@ class _Linker:
         }
 
     def __call__(self, **changes):
-        parts = dict(self.encoded)
-        for key, value in changes.items():
-            if value in (None, ""):
-                parts.pop(key, None)
-            else:
-                parts[key] = urlencode({key: value})
+        parts = self.encoded | {key: _part(key, value) for key, value in changes.items()}
         return "?" + "&".join(part for part in parts.values() if part)
 
     def setting(self, key):
         """`value -> self(key=value)`, for the many links of a page that change one key only
-        (a facet's options): the other parameters joined once, not at every link."""
-        parts = dict(self.encoded) | {key: None}  # its place: where the request has it, or last
-        keys = list(parts)
+        (a facet's options): the other parameters copied and joined once, not at every link."""
+        keys = list(self.encoded | {key: ""})  # its place: where the request has it, or last
         at = keys.index(key)
-        before = "&".join(parts[k] for k in keys[:at] if parts[k])
-        after = "&".join(parts[k] for k in keys[at + 1 :] if parts[k])
-        named = quote_plus(key)
-
-        def link(value):
-            part = f"{named}={quote_plus(str(value))}" if value not in (None, "") else ""
-            return "?" + "&".join(p for p in (before, part, after) if p)
-
-        return link
+        before = "&".join(self.encoded[k] for k in keys[:at] if self.encoded[k])
+        after = "&".join(self.encoded[k] for k in keys[at + 1 :] if self.encoded[k])
+        return lambda value: "?" + "&".join(p for p in (before, _part(key, value), after) if p)
 
     @staticmethod
     def only(**params):

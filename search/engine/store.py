@@ -121,15 +121,17 @@ class Coded:
         return self.codes.nbytes + 64 * len(self.values)
 
 
-# What the stored numbers of every document of the archive weigh in the cache at most.
-STORED_WEIGHT = 1_000_000
+# What one document's stored number weighs in the cache (a dict entry and an int), roughly.
+STORED_BYTES = 100
 
 
 def stored_numbers(searcher, docnums, name):
     """The stored field `name` of each of `docnums`, as a number. Each document's is read once
     per index generation: the same addresses head the results of most queries, and reading
     stored fields costs a file read and an unpickling each time."""
-    known = cache.value(searcher, ("stored", name), dict, weight=STORED_WEIGHT)
+    # Weighed as it will be once every document has been asked for.
+    weight = STORED_BYTES * searcher.doc_count_all()
+    known = cache.value(searcher, ("stored", name), dict, weight=weight)
     numbers = []
     for docnum in docnums:
         number = known.get(docnum)
