@@ -12,6 +12,8 @@ addresses whose text holds a word added or taken away, found by exact substring 
 indexer, still the one writer, cuts them again with the new words.
 """
 
+import datetime
+
 from django.db import connection
 from django.utils import timezone
 
@@ -26,8 +28,19 @@ _table_seen = False
 
 
 def version():
-    """The stamp of the vocabulary's last change (None if it never changed)."""
-    return VocabularyStamp.objects.filter(pk=1).values_list("changed_at", flat=True).first()
+    """The stamp of the vocabulary's last change (None if it never changed).
+
+    Raw SQL: every search asks, and compiling the ORM's query took ten times as long as
+    running it (0.16 of a results page's 5 ms)."""
+    table = connection.ops.quote_name(VocabularyStamp._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT changed_at FROM {table} WHERE id = %s", [1])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # SQLite's driver gives the stored UTC time without its zone; the ORM would add it.
+    stamp = row[0]
+    return timezone.make_aware(stamp, datetime.UTC) if timezone.is_naive(stamp) else stamp
 
 
 def bump():
