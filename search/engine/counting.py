@@ -76,8 +76,24 @@ def body_of(searcher, doc):
     raw = document_texts(searcher, FOLDED).raw(doc)
     if raw is None:
         return None
-    start = _body_start(raw, int(names_before_body(searcher)[doc]))
+    start = body_start(searcher)(doc, raw)
     return "" if start is None else raw[start:].decode("utf-8")
+
+
+def body_start(searcher):
+    """A function (docnum, its UTF-8 folded text) -> where its body starts, None if it has
+    none: after the HEAD column's text and a separator, or, in an index written without
+    that column, after the parts names_before_body() counts."""
+
+    def build():
+        before = heads(searcher)
+        if not before:
+            names = names_before_body(searcher).tolist()
+            return lambda doc, raw: _body_start(raw, names[doc])
+        starts = (before.lengths + len(_SEPARATOR)).tolist()
+        return lambda doc, raw: starts[doc] if starts[doc] <= len(raw) else None
+
+    return cache.value(searcher, ("column", "body start"), build)
 
 
 def _body_start(raw, names):
@@ -159,8 +175,7 @@ def _counts_in_postings(evaluation, field, piece, docs):
     if found is None:
         return np.zeros(len(docs), dtype=np.int64)
     counts = np.where(found, postings.weights[where], 0).astype(np.int64)
-    before = heads(searcher)
-    counts -= np.array([before[d].count(piece) for d in docs.tolist()], dtype=np.int64)
+    counts -= heads(searcher).occurrences(piece.encode("utf-8"))[docs]
     old = ~chars_counted(searcher)[docs] if field == "chars" else None
     if old is not None and old.any():
         counts[old] = _plain_counts(searcher, docs[old], piece.encode("utf-8"))
@@ -180,11 +195,11 @@ def chars_counted(searcher):
 def _plain_counts(searcher, docs, needle):
     """How often the UTF-8 bytes `needle` occur in each document's body, counted in the
     stored bytes without decoding them: a match of UTF-8 bytes is a match of characters."""
-    texts, names = document_texts(searcher, FOLDED), names_before_body(searcher)
+    texts, start_of = document_texts(searcher, FOLDED), body_start(searcher)
     counts = []
     for doc in docs.tolist():
         raw = texts.raw(doc)
-        start = None if raw is None else _body_start(raw, int(names[doc]))
+        start = None if raw is None else start_of(doc, raw)
         counts.append(0 if start is None else raw.count(needle, start))
     return counts
 

@@ -191,7 +191,7 @@ class Evaluation:
         it, else from the start of each document's folded text."""
         before = heads(self.searcher)
         if before:
-            return [before[d].split(SEPARATOR, 1)[0].encode("utf-8") for d in docs.tolist()]
+            return [before[d].split(_SEPARATOR, 1)[0] for d in docs.tolist()]
         titles = []
         for raw in ((self.raw(d) or b"") for d in docs.tolist()):
             end = raw.find(_SEPARATOR)
@@ -223,7 +223,9 @@ class Evaluation:
         return field_norms(self.searcher, "grams", weighting.B, weighting.K1, average or 1.0)
 
     def every(self, within):
-        return restrict(union([offset + _live(reader) for reader, offset in self.leaves]), within)
+        # Each segment's docnums follow the one before's: joined, they are sorted already.
+        live = [offset + _live(reader) for reader, offset in self.leaves]
+        return restrict(np.concatenate([NONE, *live]), within)
 
 
 def _live(reader):

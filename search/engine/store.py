@@ -7,11 +7,13 @@
 """
 
 import fcntl
+import re
 import threading
 from array import array
 from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN
 
 from .cache import cache
-from .codec import column_values
+from .codec import VarBytesRows, column_rows, numeric_values
 
 # Whoosh 2.7 copies each file of a compound segment into memory when a searcher opens it
 # (BufferFile wraps the mmap in BytesIO): hundreds of MB per web worker. Plain segment files
@@ -82,7 +84,7 @@ class DocumentTexts:
             self.starts.append(offset)
             column = None
             if name in leaf.schema and leaf.has_column(name):
-                column = leaf.column_reader(name, translate=False)
+                column = column_rows(leaf, name)
             self.columns.append(column)
 
     def raw(self, docnum):
@@ -145,7 +147,7 @@ def coded_column(searcher, name):
     """Every document's value of a keyword column (a facet), numbered; read once."""
 
     def read():
-        return _coded(_column(_readers(searcher), name))
+        return _rows(_readers(searcher), name).coded()
 
     return cache.value(searcher, ("column", name), read)
 
@@ -154,25 +156,26 @@ def dates(searcher):
     """Every document's date as a number (0 for none, so that it sorts last)."""
 
     def read():
-        values = _column(_readers(searcher), "date")
-        return np.array([d if d and d < _NO_DATE else 0 for d in values], dtype=np.int64)
+        return np.concatenate([np.zeros(0, np.int64)] + [_dates(r) for r in _readers(searcher)])
 
     return cache.value(searcher, ("column", "date"), read)
 
 
-def column_texts(searcher, name):
-    """Every document's text in a column, by docnum; None where a segment was written
-    without the column."""
-    return [None if v is None else v.decode("utf-8") for v in _column(_readers(searcher), name)]
+def _dates(reader):
+    if not reader.has_column("date"):
+        return np.zeros(reader.doc_count_all(), dtype=np.int64)
+    found = numeric_values(reader, "date")  # Whoosh's DATETIME: unsigned, 8 bytes
+    return np.where(found < _NO_DATE, found, 0).astype(np.int64)
 
 
 def heads(searcher):
-    """Every document's folded text before its body (title, subtitle, position, names), by
-    docnum; empty where a segment of the index was written without the HEAD column."""
+    """Every document's folded text before its body (title, subtitle, position, names), as
+    UTF-8 Rows by docnum; empty where a segment of the index was written without the HEAD
+    column."""
 
     def read():
-        texts = column_texts(searcher, HEAD)
-        return () if any(text is None for text in texts) else texts
+        rows = _rows(_readers(searcher), HEAD)
+        return () if rows.missing.any() else rows
 
     return cache.value(searcher, ("column", HEAD), read)
 
@@ -180,34 +183,115 @@ def heads(searcher):
 def column_numbers(searcher, name):
     """Every document's number in a column of decimal text, by docnum; -1 where a segment
     was written without the column."""
-    values = _column(_readers(searcher), name)
-    return np.array([int(v) if v else -1 for v in values], dtype=np.int64)
+    return _rows(_readers(searcher), name).numbers()
 
 
 def _readers(searcher):
     return [sub.reader() for sub, _offset in searcher.leaf_searchers()]
 
 
-def _column(readers, name):
-    """One value per docnum. Segment by segment: a multi-segment reader leaves out the
-    segments without the column, which would shift every later document."""
-    values = []
-    for reader in readers:
-        if reader.has_column(name):
-            values += column_values(reader, name)
+# What the two lists of a Rows weigh once read a row at a time (two ints and their slots).
+ROW_BYTES = 72
+
+
+@dataclass
+class Rows:
+    """A variable-width column of every segment, read whole: row n is `lengths[n]` bytes of
+    `data` from `offsets[n]`; `missing[n]` where its segment was written without the column
+    (read as empty)."""
+
+    data: bytes
+    offsets: np.ndarray
+    lengths: np.ndarray
+    missing: np.ndarray
+
+    def __len__(self):
+        return len(self.lengths)
+
+    @property
+    def nbytes(self):
+        arrays = self.offsets.nbytes + self.lengths.nbytes + self.missing.nbytes
+        return len(self.data) + arrays + ROW_BYTES * len(self)
+
+    def __getitem__(self, docnum):
+        return self.data[self._starts[docnum] : self._ends[docnum]]
+
+    @cached_property
+    def _starts(self):  # a list: a numpy array is slow to index one row at a time
+        return self.offsets.tolist()
+
+    @cached_property
+    def _ends(self):
+        return (self.offsets + self.lengths).tolist()
+
+    def occurrences(self, needle):
+        """How often the bytes `needle` occur in each row, found in the rows' data at once.
+        `needle` must not overlap itself (one character, or two different ones): then a match
+        across two rows, left out, hides no match within one."""
+        found = re.finditer(re.escape(needle), self.data)
+        at = np.fromiter(map(re.Match.start, found), dtype=np.int64)
+        row = self.offsets.searchsorted(at, "right") - 1  # a run of empty rows: the last
+        inside = at + len(needle) <= self.offsets[row] + self.lengths[row]
+        return np.bincount(row[inside], minlength=len(self))
+
+    def grid(self):
+        """Every row's bytes as a line of a (rows, widest row) uint8 array, padded with zeros:
+        gathered in one step rather than sliced a row at a time."""
+        width = int(self.lengths.max(initial=0))
+        places = np.arange(width)
+        at = self.offsets[:, None] + places
+        at[places >= self.lengths[:, None]] = len(self.data)  # the zero appended below
+        return np.frombuffer(self.data + b"\0", dtype=np.uint8)[at]
+
+    def numbers(self):
+        """Every row's non-negative number in decimal text, -1 for an empty row."""
+        grid, found = self.grid(), np.zeros(len(self), dtype=np.int64)
+        for place in range(grid.shape[1]):
+            digit = grid[:, place].astype(np.int64) - ord("0")
+            found = np.where(place < self.lengths, found * 10 + digit, found)
+        return np.where(self.lengths == 0, -1, found)
+
+    def coded(self):
+        """The rows' distinct values numbered in their sorted order, 0 for none (b""). Rows of
+        up to eight bytes are sorted as numbers, their bytes read big-endian."""
+        grid = self.grid()
+        width = grid.shape[1]
+        if width <= 8:
+            padded = np.zeros((len(self), 8), dtype=np.uint8)
+            padded[:, :width] = grid
+            keys, codes = np.unique(padded.view(">u8").ravel(), return_inverse=True)
+            values = keys.astype(">u8").view("S8")
         else:
-            values += [None] * reader.doc_count_all()
-    return values
+            values, codes = np.unique(grid.view(f"S{width}").ravel(), return_inverse=True)
+        codes = codes.reshape(-1).astype(np.int32)
+        if not len(values) or values[0] != b"":
+            values, codes = np.concatenate(([b""], values)), codes + 1
+        return Coded(codes, [None] + [v.decode() for v in values[1:].tolist()])
 
 
-def _coded(values):
-    numbers = {None: 0, b"": 0}
-    codes = [numbers.setdefault(v, len(numbers) - 1) for v in values]
-    names = [None] * (max(numbers.values()) + 1)
-    for value, number in numbers.items():
-        if number:
-            names[number] = value.decode()
-    return Coded(np.array(codes, dtype=np.int32), names)
+def _rows(readers, name):
+    parts = [_segment_rows(reader, name) for reader in readers]
+    starts = np.cumsum([0] + [len(part.data) for part in parts])
+    nothing = np.zeros(0, dtype=np.int64)
+    return Rows(
+        b"".join(part.data for part in parts),
+        np.concatenate([nothing] + [p.offsets + s for p, s in zip(parts, starts, strict=False)]),
+        np.concatenate([nothing] + [part.lengths for part in parts]),
+        np.concatenate([nothing.astype(bool)] + [part.missing for part in parts]),
+    )
+
+
+def _segment_rows(reader, name):
+    count = reader.doc_count_all()
+    if not reader.has_column(name):
+        none = np.zeros(count, dtype=np.int64)
+        return Rows(b"", none, none, np.ones(count, dtype=bool))
+    column = column_rows(reader, name)
+    if isinstance(column, VarBytesRows):
+        return Rows(column.data(), column.offsets, column.lengths, np.zeros(count, dtype=bool))
+    values = list(column)
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    return Rows(b"".join(values), np.cumsum(lengths) - lengths, lengths, np.zeros(count, bool))
 
 
 def field_norms(searcher, fieldname, b, k1, average):

@@ -4,13 +4,16 @@ import datetime
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from haystack import connections
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
-from whoosh.filedb.filestore import FileStorage
+from whoosh.columns import VarBytesColumn
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.util.times import datetime_to_long
 from whoosh.writing import SegmentWriter
 
-from search.engine import codec
+from search.engine import codec, store
 from search.engine.analysis import fold, word_lengths
 from search.engine.evaluation import Evaluation
 from search.engine.query import build_plan
@@ -139,8 +142,8 @@ def test_bulk_segments_merge_with_whooshs_own_writer(tmp_path, schema):
 
 
 def test_columns_read_whole_are_what_whooshs_column_reader_reads(tmp_path, schema):
-    """codec.column_values reads a segment's column in one go; Whoosh's reader reads it a
-    document at a time. Text, keyword and date columns, with values missing and empty."""
+    """codec reads a segment's column in one go (VarBytesRows, numeric_values); Whoosh's reader
+    reads it a document at a time. Text, keyword and date columns, values missing and empty."""
     docs = _documents(300)
     for n, doc in enumerate(docs):
         if n % 4:
@@ -149,8 +152,83 @@ def test_columns_read_whole_are_what_whooshs_column_reader_reads(tmp_path, schem
     with ix.reader() as reader:
         for name in ("folded", "words", "body_chars", "year", "kind", "speaker", "date"):
             whooshs = list(reader.column_reader(name, translate=False))
-            assert codec.column_values(reader, name) == whooshs, name
+            ours = codec.numeric_values(reader, name)
+            ours = codec.column_rows(reader, name).values() if ours is None else ours.tolist()
+            assert ours == whooshs, name
             assert len(whooshs) == 300 and len(set(whooshs)) > 1
+
+
+@pytest.mark.parametrize("cutoff", [10, 2**15], ids=["offsets written", "offsets derived"])
+def test_var_bytes_rows_are_what_whooshs_reader_reads(cutoff):
+    """Whoosh writes a variable-width column's offsets only past `cutoff` rows, and its
+    lengths in the narrowest array type that holds them: rows empty, short and over 64 KB."""
+    rng = random.Random(cutoff)
+    values = [b"", "经济".encode() * 40_000, b"2024", b""]
+    values += [bytes(rng.choices(b"0123456789abc", k=rng.randint(0, 300))) for _ in range(200)]
+    storage = RamStorage()
+    with storage.create_file("column") as out:
+        writer = VarBytesColumn(write_offsets_cutoff=cutoff).writer(out)
+        for docnum, value in enumerate(values):
+            if value:  # an empty row is a row never added, as a document without a value
+                writer.add(docnum, value)
+        writer.finish(len(values))
+    column = storage.open_file("column")
+    args = (column, 0, storage.file_length("column"), len(values))
+    whooshs = VarBytesColumn.Reader(*args)
+    ours = codec.VarBytesRows(*args)
+    assert whooshs.had_stored_offsets is (cutoff == 10)
+    assert list(whooshs) == values == ours.values() == [ours[n] for n in range(len(values))]
+
+
+def test_the_stores_columns_of_several_segments_are_whooshs_values(tmp_path, schema):
+    """Facet codes, numbers and texts read whole across segments, one written without the
+    column, are the values Whoosh's reader reads a document at a time."""
+    docs = _documents(300)
+    for n, doc in enumerate(docs):
+        if n % 3:
+            doc["date"] = datetime.datetime(1954 + n % 70, 3, 5)
+    ix, _ = _write(tmp_path / "whoosh", schema, docs, SegmentWriter)
+    more = SegmentWriter(ix.refresh(), **WRITER_OPTIONS)
+    for n, doc in enumerate(_documents(40, seed=9)):
+        doc = doc | {"id": f"x{n}", "django_id": f"{n}0", "speaker": None, "body_chars": None}
+        more.add_document(**{k: v for k, v in doc.items() if v is not None})
+    more.commit(merge=False)
+    with ix.refresh().searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+        whooshs = {name: _whooshs_values(searcher, name) for name in ("year", "speaker")}
+        for name, expected in whooshs.items():
+            coded = store.coded_column(searcher, name)
+            assert [coded.values[c] for c in coded.codes] == expected, name
+            assert len(set(expected)) > 5
+        numbers = store.column_numbers(searcher, "body_chars").tolist()
+        assert numbers == [int(v) if v else -1 for v in _whooshs_values(searcher, "body_chars")]
+        assert numbers[-40:] == [-1] * 40 and min(numbers[:300]) >= 0
+        assert store.heads(searcher) == ()  # the test's documents have no HEAD column
+        when = store.dates(searcher).tolist()
+        expected = [datetime_to_long(d["date"]) if "date" in d else 0 for d in docs] + [0] * 40
+        assert when == expected and when.count(0) == 100 + 40
+
+
+def test_occurrences_in_rows_read_whole_are_each_rows_own():
+    """A match across two rows is no row's; empty rows come between; a row may hold several."""
+    values = ["法条", "", "", "条例法", "法", "条条法条", "", "條"]
+    lengths = np.array([len(v.encode()) for v in values])
+    rows = store.Rows("".join(values).encode(), np.cumsum(lengths) - lengths, lengths, lengths < 0)
+    for needle in ("条", "法条", "条法", "法"):
+        expected = [v.count(needle) for v in values]
+        assert rows.occurrences(needle.encode()).tolist() == expected, needle
+    assert rows.occurrences("法条".encode()).sum() < "".join(values).count("法条")
+
+
+def _whooshs_values(searcher, name):
+    values = []
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if not reader.has_column(name):
+            values += [None] * reader.doc_count_all()
+            continue
+        values += [v.decode() or None for v in reader.column_reader(name, translate=False)]
+    return values
 
 
 def test_bulk_segments_read_as_whooshs(tmp_path, schema):

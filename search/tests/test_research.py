@@ -277,6 +277,26 @@ def test_body_lengths_are_a_column_and_counted_in_the_text_where_an_index_lacks_
     cache.clear()
 
 
+def test_a_body_starts_after_the_head_column_as_after_the_names_before_it(addresses, monkeypatch):
+    """The body is found after the HEAD column's bytes; an index written without that column
+    counts the parts before it: both give the paragraphs the database holds, and an address
+    with a speaker, organization and event has more of those parts than one without."""
+    searcher = backend().searcher()
+    expected = {
+        searcher.document_number(django_id=str(speech.pk)): counting.SEPARATOR.join(
+            fold(p.text) for p in speech.paragraphs.all()
+        )
+        for speech in Speech.objects.published()
+    }
+    from_head = {doc: counting.body_of(searcher, doc) for doc in expected}
+    cache.clear()
+    monkeypatch.setattr(counting, "heads", lambda s: ())
+    from_names = {doc: counting.body_of(searcher, doc) for doc in expected}
+    assert from_head == from_names == expected
+    assert len(set(counting.names_before_body(searcher)[list(expected)].tolist())) > 1
+    cache.clear()
+
+
 def test_the_concordance_lists_every_occurrence_in_the_texts_own_characters(addresses):
     answer = all_lines(Client(), q="新质生产力")
     assert answer["count"] == 5 == len(answer["results"])
