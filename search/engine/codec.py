@@ -507,13 +507,12 @@ class VarBytesRows:
         if offsets is None:
             offsets = np.cumsum(lengths) - lengths
         self.offsets, self.lengths = offsets, lengths
-        self._rows = None
+        # Read a row at a time, as array.array: one element costs less than numpy's.
+        self._offsets, self._lengths = array("q", offsets.tobytes()), array("q", lengths.tobytes())
 
     def __getitem__(self, docnum):
-        if self._rows is None:
-            self._rows = list(zip(self.offsets.tolist(), self.lengths.tolist(), strict=True))
-        offset, length = self._rows[docnum]
-        return self._dbfile.get(self._basepos + offset, length) if length else b""
+        length = self._lengths[docnum]
+        return self._dbfile.get(self._basepos + self._offsets[docnum], length) if length else b""
 
     def data(self):
         """The rows' bytes, end to end, in one read (row n at offsets[n], lengths[n] long)."""

@@ -137,13 +137,16 @@ def occurrences(searcher, node, pieces, *, key):
     often, aligned. Kept for the index generation under `key` (the query and its filters)."""
 
     def build():
-        evaluation = Evaluation(searcher)
+        plain = len(pieces) == 1 and is_plain(pieces[0])
+        counted = {}  # {docnum: count} in the texts search reads to confirm a run
+        reading = _counting_into(counted, searcher, pieces[0]) if plain else None
+        evaluation = Evaluation(searcher, reading=reading)
         docs = evaluation.docs(node)
         field = _counting_field(pieces)
         if field and heads(searcher):
             counts = _counts_in_postings(evaluation, field, pieces[0], docs)
-        elif len(pieces) == 1 and is_plain(pieces[0]):
-            counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"))
+        elif plain:
+            counts = _plain_counts(searcher, docs, pieces[0].encode("utf-8"), counted=counted)
         else:
             counts = [_count(body_of(searcher, d), pieces) for d in docs.tolist()]
         counts = np.array(counts, dtype=np.int64)
@@ -192,16 +195,34 @@ def chars_counted(searcher):
     return cache.value(searcher, ("column", CHARS_COUNTED), read)
 
 
-def _plain_counts(searcher, docs, needle):
+def _plain_counts(searcher, docs, needle, *, counted=None):
     """How often the UTF-8 bytes `needle` occur in each document's body, counted in the
-    stored bytes without decoding them: a match of UTF-8 bytes is a match of characters."""
-    texts, start_of = document_texts(searcher, FOLDED), body_start(searcher)
-    counts = []
+    stored bytes without decoding them (a match of UTF-8 bytes is a match of characters);
+    `counted`: {docnum: count} of the documents counted already."""
+    texts, count = document_texts(searcher, FOLDED), _body_counter(searcher, needle)
+    counted = counted or {}
+    found = []
     for doc in docs.tolist():
-        raw = texts.raw(doc)
+        known = counted.get(doc)
+        found.append(count(doc, texts.raw(doc)) if known is None else known)
+    return found
+
+
+def _counting_into(counted, searcher, piece):
+    """A `reading` for Evaluation: each text it reads, counted into `counted`."""
+    count = _body_counter(searcher, piece.encode("utf-8"))
+    return lambda doc, raw: counted.__setitem__(doc, count(doc, raw))
+
+
+def _body_counter(searcher, needle):
+    """A function (docnum, its folded text or None) -> how often `needle` occurs in its body."""
+    start_of = body_start(searcher)
+
+    def count(doc, raw):
         start = None if raw is None else start_of(doc, raw)
-        counts.append(0 if start is None else raw.count(needle, start))
-    return counts
+        return 0 if start is None else raw.count(needle, start)
+
+    return count
 
 
 def _count(body, pieces):

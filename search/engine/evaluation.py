@@ -45,8 +45,10 @@ class Evaluation:
     """The documents and scores of one search's plan, as arrays: documents are sorted arrays
     of docnums, and scores arrays aligned with the documents asked about."""
 
-    def __init__(self, searcher):
-        self.searcher = searcher
+    def __init__(self, searcher, *, reading=None):
+        """`reading`: called with (docnum, its folded text or None) for each text read and
+        found holding a run, so that a caller counting in the same texts reads none twice."""
+        self.searcher, self.reading = searcher, reading
         self.reader = searcher.reader()
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.terms = {}
@@ -132,8 +134,19 @@ class Evaluation:
             sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
         unsure = without(docs, sure)
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        read = unsure[[texts.holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
+        holds = texts.holds if self.reading is None else self._holds_told(texts)
+        read = unsure[[holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
         return union([sure, read])
+
+    def _holds_told(self, texts):
+        def holds(docnum, needle):
+            raw = texts.raw(docnum)
+            found = raw is None or needle in raw
+            if found:
+                self.reading(docnum, raw)
+            return found
+
+        return holds
 
     def raw(self, docnum):
         """The document's folded text as bytes (None: indexed without it), read once per

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from search import research
-from search.engine import counting
+from search.engine import counting, store
 from search.engine.analysis import fold
 from search.engine.cache import cache
 from search.queue import drain
@@ -121,6 +121,21 @@ def test_short_terms_counted_by_their_postings_leave_out_titles_and_names(addres
     (trend,) = get(Client(), TRENDS_API, q=term).json()["terms"]
     years = {y["year"]: (y["count"], y["addresses"], y["chars"]) for y in trend["years"]}
     assert years == expected_years(term)
+
+
+@pytest.mark.parametrize("term", ["质生产", "新质生产力", "量发展"])
+def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
+    addresses, monkeypatch, term
+):
+    """Three characters or more: the candidates' texts that search reads to confirm the run
+    are counted as they are read (a title holding it counts none), and no text is read again
+    to count it."""
+    read, raw = [], store.DocumentTexts.raw
+    monkeypatch.setattr(store.DocumentTexts, "raw", lambda self, d: read.append(d) or raw(self, d))
+    cache.clear()
+    (trend,) = research.trends(query=term).terms
+    assert {p.year: (p.count, p.addresses, p.chars) for p in trend.years} == expected_years(term)
+    assert trend.total > 0 and read and len(read) == len(set(read))
 
 
 @pytest.mark.parametrize("term", ["质", "甲", "展"])
