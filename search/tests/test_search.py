@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from whoosh.query import TermRange
 
 from search import service
 from search.drift import check
@@ -406,3 +407,26 @@ def test_a_run_read_in_the_texts_once_answers_narrower_and_wider_searches_alike(
     assert service.matching_ids("政管理") == expected(2019, 2020, 2021)
     assert service.matching_ids("政管理 year:2019") == expected(2019)
     assert service.matching_ids("“政管理”") == expected(2019, 2020, 2021)
+
+
+def test_a_year_range_is_read_from_the_terms_once_per_index_generation(search_index, monkeypatch):
+    """The years in a range are kept with the index generation: searches with the filter
+    walk the term index once, and an address of a year new to the index is found after it is
+    indexed."""
+    walked, expanded = [], TermRange.expanded_terms
+    monkeypatch.setattr(
+        TermRange,
+        "expanded_terms",
+        lambda self, *a, **k: walked.append(1) or expanded(self, *a, **k),
+    )
+    first = make_speech(title="轴承报告", date=datetime.date(2019, 3, 5), paragraphs=["轴承。"])
+    drain()
+    cache.clear()
+    assert service.matching_ids("轴承 year:2019-2021") == {first.pk}
+    assert service.matching_ids("轴承 year:2019-2021") == {first.pk}
+    assert service.search(query="轴承 year:2019-2021", page=2).count == 1
+    assert len(walked) == 1
+    later = make_speech(title="轴承报告", date=datetime.date(2021, 3, 5), paragraphs=["轴承。"])
+    drain()
+    assert service.matching_ids("轴承 year:2019-2021") == {first.pk, later.pk}
+    assert len(walked) == 2

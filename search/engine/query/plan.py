@@ -17,6 +17,7 @@ from whoosh.matching import FilterMatcher
 from whoosh.query.wrappers import WrappingQuery
 
 from ..analysis import is_plain, phrase_parts, phrase_pattern, query_grams
+from ..cache import cache
 from ..evaluation import idf, restrict, spread, together, total, union, without
 from ..store import FOLDED, DocumentTexts
 
@@ -320,8 +321,16 @@ class Range(Node):
         return union([evaluation.docs(term, within) for term in self.terms(evaluation)])
 
     def terms(self, evaluation):
-        expanded = self.whoosh().expanded_terms(evaluation.reader)
-        return [Term(self.field, text) for _, text in expanded]
+        """A term for each value in the range, the values read from the term index once per
+        index generation: Whoosh walks every segment's terms for them, and a filtered
+        search asks four times."""
+
+        def expand():
+            return [text for _, text in self.whoosh().expanded_terms(evaluation.reader)]
+
+        key = ("postings", "range", self.field, self.start, self.end)
+        texts = cache.value(evaluation.searcher, key, expand, weight=2_000)
+        return [Term(self.field, text) for text in texts]
 
     def estimate(self, evaluation):
         return sum(term.estimate(evaluation) for term in self.terms(evaluation))
