@@ -31,7 +31,7 @@ def version():
     """The stamp of the vocabulary's last change (None if it never changed).
 
     Raw SQL: every search asks, and compiling the ORM's query took ten times as long as
-    running it (0.16 of a results page's 5 ms)."""
+    running it (0.16 ms of a results page's 5)."""
     table = connection.ops.quote_name(VocabularyStamp._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT changed_at FROM {table} WHERE id = %s", [1])

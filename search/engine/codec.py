@@ -519,11 +519,6 @@ class VarBytesRows:
         end = int((self.offsets + self.lengths).max()) if len(self.lengths) else 0
         return self._dbfile.get(self._basepos, end) if end else b""
 
-    def values(self):
-        data = self.data()
-        rows = zip(self.offsets.tolist(), self.lengths.tolist(), strict=True)
-        return [data[o : o + n] for o, n in rows]
-
 
 class _VarBytesRowsColumn(VarBytesColumn):
     Reader = VarBytesRows

@@ -41,6 +41,8 @@ _FIXED_NAMES = 3
 _NAMED = ("speaker", "organization", "event")
 _SEPARATOR = SEPARATOR.encode("utf-8")
 CONTEXT = 30
+# What a document's body start weighs in the cache (an int and its list slot), roughly.
+START_BYTES = 40
 # What a Line costs in the cache, roughly (a small object and its list slot).
 LINE_BYTES = 120
 _WHITESPACE = re.compile(r"\s+")
@@ -93,7 +95,8 @@ def body_start(searcher):
         starts = (before.lengths + len(_SEPARATOR)).tolist()
         return lambda doc, raw: starts[doc] if starts[doc] <= len(raw) else None
 
-    return cache.value(searcher, ("column", "body start"), build)
+    weight = START_BYTES * searcher.doc_count_all()
+    return cache.value(searcher, ("column", "body start"), build, weight=weight)
 
 
 def _body_start(raw, names):

@@ -134,19 +134,9 @@ class Evaluation:
             sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
         unsure = without(docs, sure)
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        holds = texts.holds if self.reading is None else self._holds_told(texts)
-        read = unsure[[holds(d, needle) for d in unsure.tolist()]] if len(unsure) else unsure
+        held = [texts.holds(d, needle, then=self.reading) for d in unsure.tolist()]
+        read = unsure[held] if len(unsure) else unsure
         return union([sure, read])
-
-    def _holds_told(self, texts):
-        def holds(docnum, needle):
-            raw = texts.raw(docnum)
-            found = raw is None or needle in raw
-            if found:
-                self.reading(docnum, raw)
-            return found
-
-        return holds
 
     def raw(self, docnum):
         """The document's folded text as bytes (None: indexed without it), read once per

@@ -97,11 +97,15 @@ class DocumentTexts:
         raw = self.raw(docnum)
         return None if raw is None else raw.decode("utf-8")
 
-    def holds(self, docnum, needle):
+    def holds(self, docnum, needle, *, then=None):
         """Whether the document holds the bytes `needle`. An index written before the
-        column existed cannot tell: it says yes, so a run is never missed there."""
+        column existed cannot tell: it says yes, so a run is never missed there. `then`:
+        called with (docnum, its text or None) where it holds it."""
         raw = self.raw(docnum)
-        return raw is None or needle in raw
+        found = raw is None or needle in raw
+        if found and then is not None:
+            then(docnum, raw)
+        return found
 
 
 def document_texts(searcher, name):
@@ -287,11 +291,9 @@ def _segment_rows(reader, name):
         none = np.zeros(count, dtype=np.int64)
         return Rows(b"", none, none, np.ones(count, dtype=bool))
     column = column_rows(reader, name)
-    if isinstance(column, VarBytesRows):
-        return Rows(column.data(), column.offsets, column.lengths, np.zeros(count, dtype=bool))
-    values = list(column)
-    lengths = np.array([len(v) for v in values], dtype=np.int64)
-    return Rows(b"".join(values), np.cumsum(lengths) - lengths, lengths, np.zeros(count, bool))
+    if not isinstance(column, VarBytesRows):
+        raise TypeError(f"column {name!r} is not a VarBytesColumn")
+    return Rows(column.data(), column.offsets, column.lengths, np.zeros(count, dtype=bool))
 
 
 def field_norms(searcher, fieldname, b, k1, average):
