@@ -141,9 +141,8 @@ def occurrences(searcher, node, pieces, *, key):
 
     def build():
         plain = len(pieces) == 1 and is_plain(pieces[0])
-        counted = {}  # {docnum: count} in the texts search reads to confirm a run
-        reading = _counting_into(counted, searcher, pieces[0]) if plain else None
-        evaluation = Evaluation(searcher, reading=reading)
+        counted = BodyCounts(searcher, pieces[0].encode("utf-8")) if plain else None
+        evaluation = Evaluation(searcher, counting=counted)
         docs = evaluation.docs(node)
         field = _counting_field(pieces)
         if field and heads(searcher):
@@ -201,31 +200,45 @@ def chars_counted(searcher):
 def _plain_counts(searcher, docs, needle, *, counted=None):
     """How often the UTF-8 bytes `needle` occur in each document's body, counted in the
     stored bytes without decoding them (a match of UTF-8 bytes is a match of characters);
-    `counted`: {docnum: count} of the documents counted already."""
-    texts, count = document_texts(searcher, FOLDED), _body_counter(searcher, needle)
-    counted = counted or {}
-    found = []
-    for doc in docs.tolist():
-        known = counted.get(doc)
-        found.append(count(doc, texts.raw(doc)) if known is None else known)
-    return found
+    `counted`: the BodyCounts of the documents counted already."""
+    texts = document_texts(searcher, FOLDED)
+    counts = BodyCounts(searcher, needle) if counted is None else counted
+    return [
+        counts[doc] if doc in counts else counts.count(doc, texts.raw(doc)) for doc in docs.tolist()
+    ]
 
 
-def _counting_into(counted, searcher, piece):
-    """A `reading` for Evaluation: each text it reads, counted into `counted`."""
-    count = _body_counter(searcher, piece.encode("utf-8"))
-    return lambda doc, raw: counted.__setitem__(doc, count(doc, raw))
+class BodyCounts(dict):
+    """{docnum: occurrences of the UTF-8 bytes `needle` in its body}, for the texts search
+    reads to confirm `needle` (Evaluation's `counting`): each is counted as it is confirmed,
+    one scan of its text, not a search for the first occurrence and then a count."""
 
+    def __init__(self, searcher, needle):
+        super().__init__()
+        self.needle, self._start_of = needle, body_start(searcher)
 
-def _body_counter(searcher, needle):
-    """A function (docnum, its folded text or None) -> how often `needle` occurs in its body."""
-    start_of = body_start(searcher)
+    def __call__(self, doc, raw):
+        """Whether the document's folded text (None: indexed without it) holds the needle,
+        its body's occurrences counted on the way: the count goes on from the first."""
+        if raw is None:
+            self[doc] = 0
+            return True  # an index written without the text cannot tell: never missed
+        first = raw.find(self.needle)
+        if first < 0:
+            self[doc] = 0
+            return False
+        self.count(doc, raw, since=first)
+        return True
 
-    def count(doc, raw):
-        start = None if raw is None else start_of(doc, raw)
-        return 0 if start is None else raw.count(needle, start)
-
-    return count
+    def count(self, doc, raw, *, since=0):
+        """The needle's occurrences in the body of the document's folded text (None: 0), none
+        of them before `since`; kept."""
+        start = None if raw is None else self._start_of(doc, raw)
+        if start is None:
+            self[doc] = 0
+            return 0
+        found = self[doc] = raw.count(self.needle, start if start > since else since)
+        return found
 
 
 def _count(body, pieces):

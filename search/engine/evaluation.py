@@ -45,10 +45,10 @@ class Evaluation:
     """The documents and scores of one search's plan, as arrays: documents are sorted arrays
     of docnums, and scores arrays aligned with the documents asked about."""
 
-    def __init__(self, searcher, *, reading=None):
-        """`reading`: called with (docnum, its folded text or None) for each text read and
-        found holding a run, so that a caller counting in the same texts reads none twice."""
-        self.searcher, self.reading = searcher, reading
+    def __init__(self, searcher, *, counting=None):
+        """`counting`: a counting.BodyCounts, whose run is counted in each text read to
+        confirm it, so that a caller counting in the same texts reads none twice."""
+        self.searcher, self.counting = searcher, counting
         self.reader = searcher.reader()
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.terms = {}
@@ -134,7 +134,10 @@ class Evaluation:
             sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
         unsure = without(docs, sure)
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        held = [texts.holds(d, needle, then=self.reading) for d in unsure.tolist()]
+        counting = self.counting
+        if counting is not None and counting.needle != needle:
+            counting = None  # counting another run than this one
+        held = [texts.holds(d, needle, counting=counting) for d in unsure.tolist()]
         read = unsure[held] if len(unsure) else unsure
         return union([sure, read])
 

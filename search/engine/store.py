@@ -97,15 +97,15 @@ class DocumentTexts:
         raw = self.raw(docnum)
         return None if raw is None else raw.decode("utf-8")
 
-    def holds(self, docnum, needle, *, then=None):
+    def holds(self, docnum, needle, *, counting=None):
         """Whether the document holds the bytes `needle`. An index written before the
-        column existed cannot tell: it says yes, so a run is never missed there. `then`:
-        called with (docnum, its text or None) where it holds it."""
+        column existed cannot tell: it says yes, so a run is never missed there.
+        `counting`: a function (docnum, its text or None) -> whether it holds `needle`,
+        which counts it as it looks (counting.BodyCounts), the text scanned once."""
         raw = self.raw(docnum)
-        found = raw is None or needle in raw
-        if found and then is not None:
-            then(docnum, raw)
-        return found
+        if counting is not None:
+            return counting(docnum, raw)
+        return raw is None or needle in raw
 
 
 def document_texts(searcher, name):

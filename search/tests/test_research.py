@@ -138,6 +138,25 @@ def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
     assert trend.total > 0 and read and len(read) == len(set(read))
 
 
+def test_body_counts_say_whether_a_text_holds_a_run_and_count_it_in_the_body(addresses):
+    """BodyCounts, which trends and the concordance hand to search, answers from one scan of
+    each text what looking for the run would (in the body, or only in a title or a name) and
+    how often the body holds it."""
+    searcher = backend().searcher()
+    texts, seen, most = store.document_texts(searcher, store.FOLDED), set(), 0
+    for term in ("新质生产力", "某协会", "没有这个", "继续努力", "龘龘龘"):
+        needle = fold(term).encode("utf-8")
+        counts = counting.BodyCounts(searcher, needle)
+        for speech in Speech.objects.published():
+            doc = searcher.document_number(django_id=str(speech.pk))
+            raw, body = texts.raw(doc), "".join(fold(p.text) for p in speech.paragraphs.all())
+            assert counts(doc, raw) is (needle in raw)
+            assert counts[doc] == body.count(fold(term))
+            seen.add("no" if needle not in raw else "body" if counts[doc] else "title, names")
+            most = max(most, counts[doc])
+    assert seen == {"body", "title, names", "no"} and most > 1
+
+
 @pytest.mark.parametrize("term", ["质", "甲", "展"])
 def test_one_character_is_counted_in_the_text_where_the_index_kept_it_once(
     addresses, monkeypatch, term
