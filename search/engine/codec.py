@@ -36,7 +36,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from io import BytesIO
-from itertools import accumulate, count, repeat
+from itertools import count, repeat
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
@@ -383,38 +383,40 @@ def read_postings(leaves, fieldname, text, within):
     """The term's postings in all segments (`leaves`: (reader, docnum offset) pairs): all of
     them, or (`within` an array of docnums) those of the blocks holding the documents of
     `within`."""
-    ids, weights = [], []
+    ids, weights = [NONE], [np.zeros(0)]
     for reader, offset in leaves:
         try:
             info = reader.term_info(fieldname, text)
         except TermNotFound:
             continue
         if info.is_inlined():  # a short list, kept in the term's record
-            blocks = [info.inlined_postings()[:2]]
+            found, found_weights = info.inlined_postings()[:2]
+            found, found_weights = np.array(found, dtype=np.int64), np.array(found_weights)
         else:
             wanted = None
             if within is not None:
                 end = offset + reader.doc_count_all()
                 wanted = (within[(within >= offset) & (within < end)] - offset).tolist()
-            blocks = _blocks(reader, info, wanted)
-        for block_ids, block_weights in blocks:
-            if reader.has_deletions():
-                kept = [i for i, d in enumerate(block_ids) if not reader.is_deleted(d)]
-                block_ids = [block_ids[i] for i in kept]
-                block_weights = [block_weights[i] for i in kept]
-            ids += [offset + d for d in block_ids] if offset else block_ids
-            weights += block_weights
-    return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), within)
+            found, found_weights = _segment_postings(reader, info, wanted)
+        if reader.has_deletions():
+            deleted = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
+            kept = ~np.isin(found, deleted)
+            found, found_weights = found[kept], found_weights[kept]
+        ids.append(found + offset)
+        weights.append(found_weights.astype(np.float64, copy=False))
+    return Postings(np.concatenate(ids), np.concatenate(weights), within)
 
 
-def _blocks(reader, info, wanted=None):
-    """(ids, weights) of each block of a term's postings; with `wanted` (sorted docnums), only
-    of the blocks that may hold one of them.
+def _segment_postings(reader, info, wanted=None):
+    """(ids, weights) of a term's postings in one segment, as arrays; with `wanted` (sorted
+    docnums), of the blocks that may hold one of them only.
 
     Whoosh 2.7 writes a term's postings as a header, then blocks: each a signed length
     (negative for the last), a pickled tuple of block statistics (the last id among them),
     and a pickled tuple of delta-coded ids, weights (None: all 1.0; a float: all that) and
-    values (BlockPostingsWriter above writes the same).
+    values (BlockPostingsWriter above writes the same). A block's first delta is its first
+    id: the blocks' deltas are joined and summed at once, each block's first one less the
+    last id of the block read before it.
     """
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh 2.7.4 reads it back unpacked: (length,)
@@ -423,6 +425,7 @@ def _blocks(reader, info, wanted=None):
     if data[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"no postings at {offset} of {reader.segment()}")
     stream, position, following, last_block = io.BytesIO(data), 4, 0, False
+    deltas, weights, firsts, lasts = [], [], [], []
     while not last_block:
         size = _BLOCK_SIZE.unpack_from(data, position)[0]
         last_block, start = size < 0, position + _BLOCK_SIZE.size
@@ -431,15 +434,24 @@ def _blocks(reader, info, wanted=None):
         count_, last, _weight, compression, _shortest, _longest = pickle.load(stream)
         if wanted is not None:
             if following == len(wanted):
-                return
+                break
             if wanted[following] > last:
                 continue
             following = bisect_left(wanted, last + 1, following)
         block = data[stream.tell() : position]
-        ids, weights, _values = pickle.loads(zlib.decompress(block) if compression else block)
-        if weights is None or isinstance(weights, float):
-            weights = [1.0 if weights is None else weights] * count_
-        yield list(accumulate(ids)), weights
+        block_deltas, block_weights, _values = pickle.loads(
+            zlib.decompress(block) if compression else block
+        )
+        if block_weights is None or isinstance(block_weights, float):
+            block_weights = [1.0 if block_weights is None else block_weights] * count_
+        firsts.append(len(deltas))
+        lasts.append(last)
+        deltas += block_deltas
+        weights += block_weights
+    ids = np.array(deltas, dtype=np.int64)
+    if len(firsts) > 1:
+        ids[firsts[1:]] -= np.array(lasts[:-1], dtype=np.int64)
+    return np.cumsum(ids), np.array(weights, dtype=np.float64)
 
 
 _BLOCK_SIZE = struct.Struct("!i")

@@ -80,6 +80,34 @@ def searcher(tmp_path_factory):
         yield searcher
 
 
+def test_posting_lists_are_those_whooshs_matcher_steps_through(searcher):
+    """codec.read_postings decodes a term's blocks whole, their deltas summed at once across
+    blocks, the deleted documents left out: every term of every field has the docnums and
+    weights Whoosh's own matcher gives; and, asked for a few documents, the blocks it reads
+    hold each of those that has the term."""
+    reader = searcher.reader()
+    leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+    within = np.array([3, 150, 201, 222, 401, 598], dtype=np.int64)
+    longest = 0
+    for fieldname in ("text", "grams", "chars"):
+        for term in reader.lexicon(fieldname):
+            term = term.decode("utf-8")
+            matcher, theirs = reader.postings(fieldname, term), {}
+            while matcher.is_active():
+                theirs[matcher.id()] = matcher.weight()
+                matcher.next()
+            ours = codec.read_postings(leaves, fieldname, term, None)
+            assert dict(zip(ours.ids.tolist(), ours.weights.tolist(), strict=True)) == theirs
+            some = codec.read_postings(leaves, fieldname, term, within)
+            found = dict(zip(some.ids.tolist(), some.weights.tolist(), strict=True))
+            assert {d: found.get(d) for d in within.tolist() if d in theirs} == {
+                d: theirs[d] for d in within.tolist() if d in theirs
+            }
+            longest = max(longest, len(theirs))
+    # Over three segments' worth of Whoosh's blocks of 128: some segment holds two blocks.
+    assert longest > 3 * 128
+
+
 def _whoosh_docs(searcher, query):
     # Whoosh's AndNot lets through a first match the exclusion holds, when the exclusion's
     # postings start earlier: the expected set is the difference.
