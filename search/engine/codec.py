@@ -526,6 +526,28 @@ class VarBytesRows:
         length = self._lengths[docnum]
         return self._dbfile.get(self._basepos + self._offsets[docnum], length) if length else b""
 
+    def spans(self, docnums, *, gap=8192, chunk=131072):
+        """(docnum, buffer, start, end) for each of `docnums` (sorted): its row is
+        buffer[start:end]. Rows lie in the file in docnum order; those less than `gap` bytes
+        apart are read together, up to `chunk` bytes a read: confirming a run in a few
+        thousand texts, one system call for each run of neighbours instead of one a text
+        (a fifth to a third less time)."""
+        offsets, lengths, get, base = self._offsets, self._lengths, self._dbfile.get, self._basepos
+        i, count_ = 0, len(docnums)
+        while i < count_:
+            first = offsets[docnums[i]]
+            end, j = first + lengths[docnums[i]], i + 1
+            while j < count_:
+                at = offsets[docnums[j]]
+                if at - end > gap or at + lengths[docnums[j]] - first > chunk:
+                    break
+                end, j = at + lengths[docnums[j]], j + 1
+            buffer = get(base + first, end - first) if end > first else b""
+            for docnum in docnums[i:j]:
+                start = offsets[docnum] - first
+                yield docnum, buffer, start, start + lengths[docnum]
+            i = j
+
     def data(self):
         """The rows' bytes, end to end, in one read (row n at offsets[n], lengths[n] long)."""
         end = int((self.offsets + self.lengths).max()) if len(self.lengths) else 0

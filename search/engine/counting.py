@@ -201,11 +201,11 @@ def _plain_counts(searcher, docs, needle, *, counted=None):
     """How often the UTF-8 bytes `needle` occur in each document's body, counted in the
     stored bytes without decoding them (a match of UTF-8 bytes is a match of characters);
     `counted`: the BodyCounts of the documents counted already."""
-    texts = document_texts(searcher, FOLDED)
     counts = BodyCounts(searcher, needle) if counted is None else counted
-    return [
-        counts[doc] if doc in counts else counts.count(doc, texts.raw(doc)) for doc in docs.tolist()
-    ]
+    unread = np.array([doc for doc in docs.tolist() if doc not in counts], dtype=np.int64)
+    for doc, raw in document_texts(searcher, FOLDED).each(unread):
+        counts.count(doc, raw)
+    return [counts[doc] for doc in docs.tolist()]
 
 
 class BodyCounts(dict):
@@ -219,15 +219,20 @@ class BodyCounts(dict):
 
     def __call__(self, doc, raw):
         """Whether the document's folded text (None: indexed without it) holds the needle,
-        its body's occurrences counted on the way: the count goes on from the first."""
+        its body's occurrences counted on the way."""
         if raw is None:
             self[doc] = 0
             return True  # an index written without the text cannot tell: never missed
-        first = raw.find(self.needle)
+        return self.within(doc, raw, 0, len(raw))
+
+    def within(self, doc, buffer, start, end):
+        """__call__() of the document whose folded text is buffer[start:end]: the count goes
+        on from the first occurrence."""
+        first = buffer.find(self.needle, start, end)
         if first < 0:
             self[doc] = 0
             return False
-        self.count(doc, raw, since=first)
+        self.count(doc, buffer[start:end], since=first - start)
         return True
 
     def count(self, doc, raw, *, since=0):

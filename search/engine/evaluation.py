@@ -137,9 +137,7 @@ class Evaluation:
         counting = self.counting
         if counting is not None and counting.needle != needle:
             counting = None  # counting another run than this one
-        held = [texts.holds(d, needle, counting=counting) for d in unsure.tolist()]
-        read = unsure[held] if len(unsure) else unsure
-        return union([sure, read])
+        return union([sure, unsure[texts.holding(unsure, needle, counting=counting)]])
 
     def raw(self, docnum):
         """The document's folded text as bytes (None: indexed without it), read once per

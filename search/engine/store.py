@@ -97,15 +97,38 @@ class DocumentTexts:
         raw = self.raw(docnum)
         return None if raw is None else raw.decode("utf-8")
 
-    def holds(self, docnum, needle, *, counting=None):
-        """Whether the document holds the bytes `needle`. An index written before the
-        column existed cannot tell: it says yes, so a run is never missed there.
-        `counting`: a function (docnum, its text or None) -> whether it holds `needle`,
-        which counts it as it looks (counting.BodyCounts), the text scanned once."""
-        raw = self.raw(docnum)
-        if counting is not None:
-            return counting(docnum, raw)
-        return raw is None or needle in raw
+    def holding(self, docs, needle, *, counting=None):
+        """For each of `docs` (a sorted array of docnums), whether its text holds the bytes
+        `needle`; the texts of neighbours read together (VarBytesRows.spans). An index
+        written before the column existed cannot tell: it says yes, so a run is never missed
+        there. `counting`: a counting.BodyCounts of `needle`, which counts it as it looks,
+        each text scanned once."""
+        held = []
+        for start, column, part in self._by_segment(docs):
+            if column is None:
+                held += [True if counting is None else counting(d, None) for d in part.tolist()]
+            elif counting is None:
+                spans = column.spans((part - start).tolist())
+                held += [text.find(needle, s, e) >= 0 for _d, text, s, e in spans]
+            else:
+                spans = column.spans((part - start).tolist())
+                held += [counting.within(d + start, text, s, e) for d, text, s, e in spans]
+        return np.array(held, dtype=bool)
+
+    def each(self, docs):
+        """(docnum, its bytes or None) for each of `docs` (a sorted array), the texts of
+        neighbours read together."""
+        for start, column, part in self._by_segment(docs):
+            if column is None:
+                yield from ((doc, None) for doc in part.tolist())
+                continue
+            for doc, text, s, e in column.spans((part - start).tolist()):
+                yield doc + start, text[s:e]
+
+    def _by_segment(self, docs):
+        """(its first docnum, its column or None, those of `docs` in it) for each segment."""
+        parts = np.split(docs, np.searchsorted(docs, self.starts[1:]))
+        return zip(self.starts, self.columns, parts, strict=True)
 
 
 def document_texts(searcher, name):

@@ -178,6 +178,16 @@ def test_var_bytes_rows_are_what_whooshs_reader_reads(cutoff):
     ours = codec.VarBytesRows(*args)
     assert whooshs.had_stored_offsets is (cutoff == 10)
     assert list(whooshs) == values == _rows(ours) == [ours[n] for n in range(len(values))]
+    # Read by spans, neighbours together: some reads hold several rows, some one too long
+    # for a read of its own, and every subset gives each row's bytes.
+    for gap, chunk in ((0, 1), (50, 400), (8192, 131072)):
+        for subset in (range(len(values)), sorted(rng.sample(range(len(values)), 60))):
+            spans = list(ours.spans(list(subset), gap=gap, chunk=chunk))
+            assert [d for d, *_ in spans] == list(subset)
+            assert [buffer[s:e] for _d, buffer, s, e in spans] == [values[d] for d in subset]
+    spans = list(ours.spans(list(range(len(values)))))
+    reads = {id(buffer) for _d, buffer, _s, _e in spans}
+    assert 1 < len(reads) < len(values) / 10
 
 
 def _rows(column):
@@ -213,6 +223,32 @@ def test_the_stores_columns_of_several_segments_are_whooshs_values(tmp_path, sch
         when = store.dates(searcher).tolist()
         expected = [datetime_to_long(d["date"]) if "date" in d else 0 for d in docs] + [0] * 40
         assert when == expected and when.count(0) == 100 + 40
+
+
+def test_texts_read_with_their_neighbours_are_each_documents_own(tmp_path, schema):
+    """DocumentTexts.holding and .each read the folded texts of neighbouring documents
+    together: across two segments, the second written without the column (which cannot
+    tell, so it holds every needle), each document's answer is its own text's."""
+    ix, _ = _write(tmp_path / "whoosh", schema, _documents(300), SegmentWriter)
+    more = SegmentWriter(ix.refresh(), **WRITER_OPTIONS)
+    for n, doc in enumerate(_documents(40, seed=9)):
+        doc = doc | {"id": f"x{n}", "django_id": f"{n}0", "speaker": None, "folded": None}
+        more.add_document(**{k: v for k, v in doc.items() if v is not None})
+    more.commit(merge=False)
+    rng = random.Random(3)
+    with ix.refresh().searcher() as searcher:
+        texts = store.DocumentTexts(searcher.reader(), store.FOLDED)
+        assert texts.columns[0] is not None and texts.columns[1] is None
+        answers = set()
+        for docs in (range(340), sorted(rng.sample(range(340), 90)), [5, 299, 300, 339], []):
+            docs = np.array(docs, dtype=np.int64)
+            own = [texts.raw(d) for d in docs.tolist()]
+            assert list(texts.each(docs)) == list(zip(docs.tolist(), own, strict=True))
+            for needle in ("经济".encode(), "发展改革".encode(), "龘".encode()):
+                held = [raw is None or needle in raw for raw in own]
+                assert texts.holding(docs, needle).tolist() == held
+                answers |= {(raw is None, h) for raw, h in zip(own, held, strict=True)}
+        assert answers == {(False, True), (False, False), (True, True)}
 
 
 def test_occurrences_in_rows_read_whole_are_each_rows_own():

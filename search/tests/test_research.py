@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from search import research
-from search.engine import counting, store
+from search.engine import codec, counting, store
 from search.engine.analysis import fold
 from search.engine.cache import cache
 from search.queue import drain
@@ -130,8 +130,19 @@ def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
     """Three characters or more: the candidates' texts that search reads to confirm the run
     are counted as they are read (a title holding it counts none), and no text is read again
     to count it."""
-    read, raw = [], store.DocumentTexts.raw
-    monkeypatch.setattr(store.DocumentTexts, "raw", lambda self, d: read.append(d) or raw(self, d))
+    read, spans, row = [], codec.VarBytesRows.spans, codec.VarBytesRows.__getitem__
+
+    def spans_read(self, docnums, **options):
+        for found in spans(self, docnums, **options):
+            read.append((id(self), found[0]))
+            yield found
+
+    monkeypatch.setattr(codec.VarBytesRows, "spans", spans_read)
+    monkeypatch.setattr(
+        codec.VarBytesRows,
+        "__getitem__",
+        lambda self, d: read.append((id(self), d)) or row(self, d),
+    )
     cache.clear()
     (trend,) = research.trends(query=term).terms
     assert {p.year: (p.count, p.addresses, p.chars) for p in trend.years} == expected_years(term)
