@@ -391,20 +391,27 @@ def read_postings(leaves, fieldname, text, within):
             continue
         if info.is_inlined():  # a short list, kept in the term's record
             found, found_weights = info.inlined_postings()[:2]
-            found, found_weights = np.array(found, dtype=np.int64), np.array(found_weights)
+            found, found_weights = np.array(found, dtype=np.int64), np.array(found_weights, float)
         else:
             wanted = None
             if within is not None:
                 end = offset + reader.doc_count_all()
                 wanted = (within[(within >= offset) & (within < end)] - offset).tolist()
             found, found_weights = _segment_postings(reader, info, wanted)
-        if reader.has_deletions():
-            deleted = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
+        deleted = deleted_docs(reader)
+        if len(deleted):
             kept = ~np.isin(found, deleted)
             found, found_weights = found[kept], found_weights[kept]
         ids.append(found + offset)
-        weights.append(found_weights.astype(np.float64, copy=False))
+        weights.append(found_weights)
     return Postings(np.concatenate(ids), np.concatenate(weights), within)
+
+
+def deleted_docs(reader):
+    """A segment's deleted docnums, as an array (empty where it has none)."""
+    if not reader.has_deletions():
+        return NONE
+    return np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
 
 
 def _segment_postings(reader, info, wanted=None):

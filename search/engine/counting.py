@@ -236,14 +236,10 @@ class BodyCounts(dict):
         return True
 
     def count(self, doc, raw, *, since=0):
-        """The needle's occurrences in the body of the document's folded text (None: 0), none
-        of them before `since`; kept."""
+        """Keep the needle's occurrences in the body of the document's folded text (None:
+        none), counting none before `since`."""
         start = None if raw is None else self._start_of(doc, raw)
-        if start is None:
-            self[doc] = 0
-            return 0
-        found = self[doc] = raw.count(self.needle, start if start > since else since)
-        return found
+        self[doc] = 0 if start is None else raw.count(self.needle, max(start, since))
 
 
 def _count(body, pieces):

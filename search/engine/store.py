@@ -107,11 +107,11 @@ class DocumentTexts:
         for start, column, part in self._by_segment(docs):
             if column is None:
                 held += [True if counting is None else counting(d, None) for d in part.tolist()]
-            elif counting is None:
-                spans = column.spans((part - start).tolist())
+                continue
+            spans = column.spans((part - start).tolist())
+            if counting is None:
                 held += [text.find(needle, s, e) >= 0 for _d, text, s, e in spans]
             else:
-                spans = column.spans((part - start).tolist())
                 held += [counting.within(d + start, text, s, e) for d, text, s, e in spans]
         return np.array(held, dtype=bool)
 
