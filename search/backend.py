@@ -25,6 +25,7 @@ from whoosh.fields import ID as WHOOSH_ID
 from whoosh.fields import TEXT
 
 from . import service
+from .engine import runs
 from .engine.codec import PositionalFileStorage
 from .engine.store import WRITER_OPTIONS, TextColumn, exclusive_file_lock
 
@@ -153,6 +154,7 @@ class ChineseWhooshSearchBackend(WhooshSearchBackend):
             writer.cancel()
             raise
         writer.commit()
+        runs.write_missing(self.index.refresh())
 
     def whoosh_document(self, prepared):
         doc = {key: self._from_python(value) for key, value in prepared.items()}

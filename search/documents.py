@@ -53,12 +53,13 @@ class KeywordField(indexes.CharField):
 
 class SpeechIndex(indexes.SearchIndex, indexes.Indexable):
     # Ranking: jieba tokens (BM25). Recall: single characters, bigrams, and for longer runs
-    # all their bigrams confirmed in the folded text. No field needs positions.
+    # the places of their bigrams (the engine's runs files beside each segment, written from
+    # the folded column) or, without those, all their bigrams confirmed in the folded text.
     text = AnalyzedField(document=True, analyzer=JiebaAnalyzer())
     title = AnalyzedField(analyzer=JiebaAnalyzer(), boost=2.0)
     grams = AnalyzedField(analyzer=BigramAnalyzer())
     chars = AnalyzedField(analyzer=CharAnalyzer())
-    # The folded text, where a run found through its bigrams is confirmed (engine.query.plan.Run),
+    # The folded text, which the runs files are made from and snippets are cut from,
     # and the lengths of its jieba words, which snippets mark whole (search.engine.snippets).
     folded = ColumnField()
     words = ColumnField()

@@ -13,6 +13,7 @@ from django.db import connections as db_connections
 from . import names, vocabulary
 from .connection import backend, own_engine, speech_index
 from .documents import with_searchable_texts
+from .engine import runs
 from .engine.analysis import load_for_indexing
 from .engine.codec import BulkSegmentWriter, CommitWriter
 from .engine.store import WRITER_OPTIONS
@@ -53,6 +54,7 @@ def rebuild(*, progress=None, workers=None):
         except BaseException:
             writer.cancel()
             raise
+        runs.write_missing(engine.index.refresh())  # those a worker failed to write
         engine.reset_searcher()
     return len(ids)
 
@@ -169,6 +171,8 @@ def _write_segment(batches=None, progress=None):
             batches.finished(len(batch))
             if progress:
                 progress(len(batch))
-        return writer.finish_segment()
+        segment = writer.finish_segment()
+        runs.write_segment(engine.index, segment)
+        return segment
     finally:
         gc.enable()

@@ -2,8 +2,10 @@
 in context: term trends (by year, by speaker, per 10,000 characters) and the concordance (KWIC).
 
 The candidates are the plan's matches, found through the postings; the occurrences are
-counted in the index's folded text of those candidates only, as search counts a phrase: left
-to right, none overlapping another, the longest piece first (snippets.match_pattern). Only the
+counted where the plan found them (a run of letters, digits or CJK in the runs files beside
+each segment, search.engine.runs), or else in the index's folded text of those candidates only,
+as search counts a phrase: left to right, none overlapping another, the longest piece first
+(snippets.match_pattern). Only the
 body is counted (the paragraphs, not the title and names indexed before them), so that every
 occurrence has a paragraph to link to and the per-year totals are those the concordance
 lists. Each document's body length is a column written with it (BODY_CHARS).
@@ -22,7 +24,8 @@ import numpy as np
 
 from .analysis import GRAM_RUN, SEPARATOR, fold_with_map, is_plain
 from .cache import cache
-from .evaluation import Evaluation
+from .evaluation import Evaluation, without
+from .runs import runs
 from .snippets import match_pattern
 from .store import (
     BODY_CHARS,
@@ -203,7 +206,9 @@ def _plain_counts(searcher, docs, needle, *, counted=None):
     `counted`: the BodyCounts of the documents counted already."""
     counts = BodyCounts(searcher, needle) if counted is None else counted
     unread = np.array([doc for doc in docs.tolist() if doc not in counts], dtype=np.int64)
-    for doc, raw in document_texts(searcher, FOLDED).each(unread):
+    placed = runs(searcher).find(needle.decode("utf-8"), unread)
+    counts.update(placed.counted())
+    for doc, raw in document_texts(searcher, FOLDED).each(without(unread, placed.answered)):
         counts.count(doc, raw)
     return [counts[doc] for doc in docs.tolist()]
 

@@ -21,6 +21,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from . import codec
 from .analysis import SEPARATOR, is_one_word, is_plain, phrase_pattern, query_grams
 from .cache import cache
+from .runs import placeable, runs
 from .store import FOLDED, document_texts, field_norms, heads
 
 WORDS_FIELD = "text"
@@ -123,6 +124,28 @@ class Evaluation:
             weight=500,
         )
 
+    def run(self, text, grams, within):
+        """Those of `within` (every document if None) whose folded text holds the run
+        `text`: where every segment has its runs file, found there; else among those the
+        node `grams` (its bigrams) matches, confirmed (containing())."""
+        placed = runs(self.searcher)
+        if not (placed.complete and placeable(text)):
+            return self.containing(text, self.docs(grams, within))
+        # Found among every document, and kept for the index generation as postings are.
+        found = cache.value(
+            self.searcher,
+            ("postings", "placed", text),
+            lambda: placed.find(text, self.every(None)),
+        )
+        held = found.held if within is None else restrict(found.held, within)
+        counting = self.counting
+        if counting is not None and counting.needle == text.encode("utf-8"):
+            counts = (
+                found.counts if within is None else found.counts[codec.found_in(held, found.held)]
+            )
+            counting.update(zip(held.tolist(), counts.tolist(), strict=True))
+        return held
+
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of
         jieba's, the documents indexed with that word hold it: only the others are read."""
@@ -137,7 +160,12 @@ class Evaluation:
         counting = self.counting
         if counting is not None and counting.needle != needle:
             counting = None  # counting another run than this one
-        return union([sure, unsure[texts.holding(unsure, needle, counting=counting)]])
+        placed = runs(self.searcher).find(text, unsure)
+        if counting is not None:
+            counting.update(placed.counted())
+        unread = without(unsure, placed.answered)
+        held = unread[texts.holding(unread, needle, counting=counting)]
+        return union([sure, placed.held, held])
 
     def raw(self, docnum):
         """The document's folded text as bytes (None: indexed without it), read once per
@@ -159,7 +187,7 @@ class Evaluation:
 
     def _confirmed(self, key, docs, confirm):
         """confirm(): those of the candidates `docs` whose text holds a run or a phrase, read
-        in their text. The index keeps no positions, so this is the string's posting list: it
+        in their text. Whoosh keeps no positions, so this is the string's posting list: it
         is kept for the index generation, as decoded postings are, with the candidates it was
         read among, and answers any candidates among those without reading a text again."""
         key = ("postings", "confirmed", *key)

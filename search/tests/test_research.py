@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -17,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from search import research
-from search.engine import codec, counting, store
+from search.engine import codec, counting, runs, store
 from search.engine.analysis import fold
 from search.engine.cache import cache
 from search.queue import drain
@@ -124,12 +125,16 @@ def test_short_terms_counted_by_their_postings_leave_out_titles_and_names(addres
 
 
 @pytest.mark.parametrize("term", ["质生产", "新质生产力", "量发展"])
+@pytest.mark.parametrize("placed", [True, False], ids=["runs files", "texts"])
 def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
-    addresses, monkeypatch, term
+    addresses, monkeypatch, term, placed
 ):
-    """Three characters or more: the candidates' texts that search reads to confirm the run
-    are counted as they are read (a title holding it counts none), and no text is read again
-    to count it."""
+    """Three characters or more: where the segments have their runs files (search.engine.runs)
+    no text is read to find or count the run. Without them, the candidates' texts that
+    search reads to confirm the run are counted as they are read (a title holding it counts
+    none), and no text is read again to count it."""
+    if not placed:
+        remove_runs_files()
     read, spans, row = [], codec.VarBytesRows.spans, codec.VarBytesRows.__getitem__
 
     def spans_read(self, docnums, **options):
@@ -146,7 +151,17 @@ def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
     cache.clear()
     (trend,) = research.trends(query=term).terms
     assert {p.year: (p.count, p.addresses, p.chars) for p in trend.years} == expected_years(term)
-    assert trend.total > 0 and read and len(read) == len(set(read))
+    assert trend.total > 0 and len(read) == len(set(read))
+    assert bool(read) is not placed
+
+
+def remove_runs_files():
+    """The index as one written before runs files: every segment's texts are read instead."""
+    removed = list(Path(backend().path).glob(f"*{runs.SUFFIX}"))
+    assert removed
+    for path in removed:
+        path.unlink()
+    cache.clear()
 
 
 def test_body_counts_say_whether_a_text_holds_a_run_and_count_it_in_the_body(addresses):

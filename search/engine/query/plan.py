@@ -127,12 +127,10 @@ class AndNot(Node):
 
 @dataclass(eq=False)
 class Run(Node):
-    """A run of 3 or more characters: the documents holding all of its bigrams (which also
-    score it) and, verbatim in their folded text, the run itself.
-
-    Bigrams carry no positions: confirming the few documents that hold all of a run's
-    bigrams costs less at search time than positions cost at every indexing.
-    """
+    """A run of 3 or more characters: the documents holding, verbatim in their folded text,
+    the run itself, found where its bigrams follow one another (the runs files), or, in a
+    segment without that file, among the documents holding all of its bigrams. The bigrams'
+    postings score it."""
 
     text: str
     boost: float = 1.0
@@ -141,7 +139,7 @@ class Run(Node):
         self.grams = And([Term(GRAMS, g) for g in query_grams(self.text)], boost=self.boost)
 
     def docs(self, evaluation, within):
-        return evaluation.containing(self.text, evaluation.docs(self.grams, within))
+        return evaluation.run(self.text, self.grams, within)
 
     def scores(self, evaluation, docs):
         matching = evaluation.docs(self, docs)

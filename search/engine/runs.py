@@ -1,0 +1,336 @@
+"""Where each pair of characters starts in a segment's folded texts: a file of the engine's
+own beside each segment of the index (`<segment>.runs`), so that a run of characters is found,
+and counted, without reading the texts of the documents that might hold it.
+
+The `grams` field says which documents hold a bigram, not where: a run of three or more
+characters (第十三章) has to be confirmed in the text of every document holding all of its
+bigrams, and most of those candidates may lack it. With the places of its bigrams, a run is
+where they follow one another, which a few binary searches find.
+
+The file is written once per segment (segments never change): by each rebuild worker for its
+segment, and after every commit for the segments the commit made (`write_missing`). Whoosh
+removes it with its segment: the name is one of the segment's. A segment without a readable
+file (an index written before these files, a write that failed) is read in its texts, as
+before: the file makes a search faster, never different.
+
+Layout, little-endian: MAGIC; five int64 (documents, distinct bigrams, places, a place's
+bytes, the texts' bytes); then int64 arrays of each document's first byte (one more: the
+end) and of where its body starts (its end where it has none), the bigrams sorted (uint64:
+first character << 21 | second), the index in the places where each bigram's start (one
+more: the end), and the places (uint32, or int64 past 4 GB): byte offsets in the documents'
+texts joined in docnum order, by bigram, ascending within each.
+"""
+
+import logging
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh.reading import SegmentReader
+
+from .analysis import _GRAM_CHAR, GRAM_RUN, SEPARATOR
+from .cache import cache
+from .codec import column_rows
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".runs"
+MAGIC = b"RUNS\x00\x00\x00\x01"
+_HEADER = struct.Struct("<5q")
+_SEPARATOR_BYTES = len(SEPARATOR.encode("utf-8"))
+_SHIFT = np.uint64(21)  # code points need 21 bits
+# The columns a segment's file is made from (search.engine.store's FOLDED and HEAD).
+_FOLDED, _HEAD = "folded", "head"
+NONE = np.zeros(0, dtype=np.int64)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def write_missing(index):
+    """Write the file of every segment of the index that lacks one (after a commit: those it
+    made). A failure is logged, not raised: the commit stands, and searches read that
+    segment's texts instead."""
+    folder = getattr(index.storage, "folder", None)
+    for segment in index._segments() if folder else ():
+        if not (Path(folder) / segment.make_filename(SUFFIX)).exists():
+            write_segment(index, segment)
+
+
+def write_segment(index, segment):
+    """write() the file of one of the index's segments, committed or about to be."""
+    with SegmentReader(index.storage, index.schema, segment) as reader:
+        return write(reader)
+
+
+def write(reader):
+    """Write the file of a segment (its SegmentReader) unless it has one, or has no folded
+    text and head columns to make one from. Returns its path, or None."""
+    path = path_of(reader)
+    if path is None or path.exists() or not _has_columns(reader):
+        return None
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        with open(temporary, "wb") as out:
+            for part in _file_parts(reader):
+                out.write(part)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError:
+        log.warning("could not write %s: its segment's texts are read instead", path, exc_info=True)
+        temporary.unlink(missing_ok=True)
+        return None
+    return path
+
+
+def path_of(reader):
+    """Where a segment's file is, or None where its storage is not a folder of files."""
+    if not isinstance(reader, SegmentReader) or reader.segment().is_compound():
+        return None
+    folder, segment = getattr(reader.storage(), "folder", None), reader.segment()
+    if folder is None:
+        return None
+    return Path(folder) / segment.make_filename(SUFFIX)
+
+
+def _has_columns(reader):
+    return all(name in reader.schema and reader.has_column(name) for name in (_FOLDED, _HEAD))
+
+
+def _file_parts(reader):
+    texts = column_rows(reader, _FOLDED)
+    data, starts, lengths = _joined(texts.data(), texts.offsets, texts.lengths)
+    heads = column_rows(reader, _HEAD).lengths + _SEPARATOR_BYTES
+    ends = starts + lengths
+    bodies = np.where(heads <= lengths, starts + heads, ends)
+    keys, places = bigram_places(data, starts)
+    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    distinct = keys[np.concatenate(([0], cut))] if len(keys) else keys
+    bounds = np.concatenate(([0], cut, [len(keys)])).astype(np.int64)
+    narrow = len(data) < 2**32
+    places = places.astype(np.uint32 if narrow else np.int64)
+    counts = (len(starts), len(distinct), len(places), places.itemsize, len(data))
+    yield MAGIC + _HEADER.pack(*counts)
+    for array in (np.append(starts, len(data)), bodies, distinct, bounds, places):
+        yield np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+
+
+def _joined(data, offsets, lengths):
+    """The rows' bytes end to end, each row's first byte and length: Whoosh writes them so
+    already; a column whose rows lie otherwise is joined here."""
+    offsets, lengths = offsets.astype(np.int64), lengths.astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    if np.array_equal(starts, offsets) and len(data) == int(lengths.sum()):
+        return data, starts, lengths
+    rows = [data[o : o + n] for o, n in zip(offsets.tolist(), lengths.tolist(), strict=True)]
+    return b"".join(rows), starts, lengths
+
+
+def bigram_places(data, starts):
+    """(keys, places): every pair of neighbouring characters of `data` (UTF-8, documents
+    starting at the byte offsets `starts`) both of which a run can hold (analysis.GRAM_RUN)
+    and both in one document, as its key, sorted, and the byte offset of its first character,
+    ascending within each key."""
+    codes = np.frombuffer(data.decode("utf-8").encode("utf-32-le"), dtype="<u4")
+    if len(codes) < 2:
+        return np.zeros(0, dtype=np.uint64), NONE
+    widths = np.ones(len(codes), dtype=np.uint8)
+    for first in (0x80, 0x800, 0x10000):  # where UTF-8 takes one byte more
+        widths += codes >= first
+    at = np.cumsum(widths, dtype=np.int64) - widths
+    first_of_document = np.zeros(len(codes), dtype=bool)
+    first_of_document[np.searchsorted(at, starts[starts < len(data)])] = True
+    kept = _gram_chars(codes)
+    kept = kept[:-1] & kept[1:] & ~first_of_document[1:]
+    keys = (codes[:-1].astype(np.uint64) << _SHIFT | codes[1:])[kept]
+    order = np.argsort(keys, kind="stable")
+    return keys[order], at[:-1][kept][order]
+
+
+def _gram_chars(codes):
+    """Whether each code point is one a run can hold, each distinct one asked once."""
+    present = np.flatnonzero(np.bincount(codes))
+    table = np.zeros(int(present[-1]) + 1, dtype=bool)
+    table[present] = [_GRAM_CHAR.match(chr(c)) is not None for c in present.tolist()]
+    return table[codes]
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+class SegmentRuns:
+    """A segment's file, mapped into memory: where its runs are."""
+
+    def __init__(self, buffer, doccount):
+        if buffer[: len(MAGIC)] != MAGIC:
+            raise ValueError("not a runs file")
+        documents, keys, places, width, _size = _HEADER.unpack_from(buffer, len(MAGIC))
+        if documents != doccount or width not in (4, 8):
+            raise ValueError("the file is another segment's")
+        at = len(MAGIC) + _HEADER.size
+
+        def take(dtype, count):
+            nonlocal at
+            array = np.frombuffer(buffer, dtype=dtype, count=count, offset=at)
+            at += array.nbytes
+            return array
+
+        self.starts = take("<i8", documents + 1)
+        self.bodies = take("<i8", documents)
+        self.keys = take("<u8", keys)
+        self.bounds = take("<i8", keys + 1)
+        self.places = take("<u4" if width == 4 else "<i8", places)
+        if at != len(buffer):
+            raise ValueError("the file is cut short or too long")
+
+    @classmethod
+    def open(cls, reader):
+        """The segment's file, or None where it has none that can be read."""
+        path = path_of(reader)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            return cls(buffer, reader.doc_count_all())
+        except (OSError, ValueError, struct.error):
+            return None
+
+    def places_of(self, key):
+        at = int(np.searchsorted(self.keys, np.uint64(key)))
+        if at == len(self.keys) or self.keys[at] != key:
+            return self.places[:0]
+        return self.places[self.bounds[at] : self.bounds[at + 1]]
+
+    def starts_of(self, run):
+        """(where each occurrence of the run starts, the document holding it): the run a str
+        of two or more characters a run can hold, its occurrences overlapping ones included,
+        their starts byte offsets, ascending."""
+        codes = [ord(c) for c in run]
+        offsets = np.cumsum([0] + [len(c.encode("utf-8")) for c in run[:-1]])
+        # Every other bigram, and the last: together they cover every character.
+        pairs = sorted({*range(0, len(run) - 1, 2), len(run) - 2})
+        lists = [self.places_of(codes[j] << 21 | codes[j + 1]) for j in pairs]
+        rarest = min(range(len(pairs)), key=lambda i: len(lists[i]))
+        found = lists[rarest].astype(np.int64) - offsets[pairs[rarest]]
+        for i, j in enumerate(pairs):
+            if i != rarest and len(found):
+                found = found[found + offsets[j] >= 0]
+                found = found[_held_in(lists[i], found + offsets[j])]
+        owners = np.searchsorted(self.starts, found, "right") - 1
+        # Bigrams that follow one another across the end of a document (its last two
+        # characters, the next one's first two) are no run: the bigram joining them was not
+        # kept, but it need not be one of those looked up.
+        within = found + len(run.encode("utf-8")) <= self.starts[owners + 1]
+        return found[within], owners[within]
+
+
+def _held_in(sorted_places, wanted):
+    """Whether each of `wanted` is one of `sorted_places`."""
+    if not len(sorted_places):
+        return np.zeros(len(wanted), dtype=bool)
+    wanted = wanted.astype(sorted_places.dtype)
+    at = np.searchsorted(sorted_places, wanted).clip(max=len(sorted_places) - 1)
+    return sorted_places[at] == wanted
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the files say of a run among some documents: those they answer for (`answered`,
+    sorted), those of them holding it anywhere in their folded text (`held`, sorted), and how
+    often it occurs in each one's body (`counts`, aligned with `held`; not overlapping, as
+    bytes.count counts)."""
+
+    answered: np.ndarray
+    held: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def nbytes(self):
+        return self.answered.nbytes + self.held.nbytes + self.counts.nbytes + 64
+
+    def counted(self):
+        """{docnum: occurrences in its body} of every document answered for."""
+        found = dict.fromkeys(self.answered.tolist(), 0)
+        found.update(zip(self.held.tolist(), self.counts.tolist(), strict=True))
+        return found
+
+
+NOTHING = Found(NONE, NONE, NONE)
+
+
+class Runs:
+    """The files of a reader's segments (None for a segment without one)."""
+
+    def __init__(self, reader):
+        self.segments = [
+            (offset, leaf.doc_count_all(), SegmentRuns.open(leaf))
+            for leaf, offset in reader.leaf_readers()
+        ]
+        # Every segment has its file: find() answers for every document.
+        self.complete = bool(self.segments) and all(s is not None for *_, s in self.segments)
+
+    def find(self, run, docs):
+        """Found: where the files answer for `docs` (a sorted array of docnums) about `run`
+        (a folded str), which of them hold it and how often in their bodies."""
+        if not placeable(run):
+            return NOTHING
+        answered, held, counts = [NONE], [NONE], [NONE]
+        for offset, count, segment in self.segments:
+            if segment is None:
+                continue
+            part = docs[(docs >= offset) & (docs < offset + count)] - offset
+            if not len(part):
+                continue
+            docnums, occurrences = _in_segment(segment, run, part)
+            answered.append(part + offset)
+            held.append(docnums + offset)
+            counts.append(occurrences)
+        return Found(*(np.concatenate(arrays) for arrays in (answered, held, counts)))
+
+
+def placeable(run):
+    """Whether the files place `run`: two characters or more, each one a run can hold."""
+    return len(run) >= 2 and GRAM_RUN.fullmatch(run) is not None
+
+
+def _in_segment(segment, run, docs):
+    """(those of `docs` holding `run`, its occurrences in each one's body)."""
+    starts, owners = segment.starts_of(run)
+    asked = np.zeros(len(segment.bodies), dtype=bool)
+    asked[docs] = True
+    wanted = asked[owners]
+    starts, owners = starts[wanted], owners[wanted]
+    held = owners[np.flatnonzero(np.diff(owners, prepend=-1))]  # owners ascend
+    in_body = starts >= segment.bodies[owners]
+    starts, owners = starts[in_body], owners[in_body]
+    if _overlaps_itself(run):
+        keep = _not_overlapping(starts.tolist(), owners.tolist(), len(run.encode("utf-8")))
+        starts, owners = starts[keep], owners[keep]
+    return held, np.bincount(np.searchsorted(held, owners), minlength=len(held))
+
+
+def _overlaps_itself(run):
+    """Whether two occurrences of `run` can overlap (哈哈 in 哈哈哈, 是不是 in 是不是不是)."""
+    return any(run[:k] == run[-k:] for k in range(1, len(run)))
+
+
+def _not_overlapping(starts, owners, size):
+    """Which of the occurrences (ascending) bytes.count counts: from the left, each one
+    that starts after the one counted before it ends, within a document."""
+    keep, end, owner = [], -1, -1
+    for start, doc in zip(starts, owners, strict=True):
+        counted = doc != owner or start >= end
+        keep.append(counted)
+        if counted:
+            end, owner = start + size, doc
+    return np.array(keep, dtype=bool)
+
+
+def runs(searcher):
+    """The searcher's Runs, opened once per index generation."""
+    return cache.value(searcher, ("texts", "runs"), lambda: Runs(searcher.reader()), weight=1_000)
