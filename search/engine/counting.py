@@ -19,13 +19,14 @@ characters (党, 法) found in nearly every address.
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .analysis import GRAM_RUN, SEPARATOR, fold_with_map, is_plain
 from .cache import cache
 from .evaluation import Evaluation, without
-from .runs import runs
+from .runs import placeable, runs
 from .snippets import match_pattern
 from .store import (
     BODY_CHARS,
@@ -55,12 +56,14 @@ SORTS = ("date", "oldest", "address", "left", "right")
 @dataclass(frozen=True)
 class Line:
     """One occurrence: the document, the paragraph's position (from 1), and where the match
-    starts and ends in the paragraph's folded text."""
+    starts and ends in the paragraph's folded text; `at`, where known, where the paragraph
+    starts in the document's folded text (in bytes)."""
 
     doc: int
     paragraph: int
     start: int
     end: int
+    at: int | None = None
 
 
 def names_before_body(searcher):
@@ -220,7 +223,11 @@ class BodyCounts(dict):
 
     def __init__(self, searcher, needle):
         super().__init__()
-        self.needle, self._start_of = needle, body_start(searcher)
+        self.needle, self._searcher = needle, searcher
+
+    @cached_property
+    def _start_of(self):  # made once asked: where the runs files count, no text is read
+        return body_start(self._searcher)
 
     def __call__(self, doc, raw):
         """Whether the document's folded text (None: indexed without it) holds the needle,
@@ -296,10 +303,32 @@ def lines(searcher, docs, pieces, *, key):
 
 
 def _cut(searcher, docs, pieces):
+    placed = runs(searcher)
+    if len(pieces) == 1 and placeable(pieces[0]) and placed.complete:
+        return _cut_placed(searcher, placed, docs, pieces[0])
     pattern, found = match_pattern(pieces), []
     for doc in docs.tolist():
         for position, paragraph in enumerate((body_of(searcher, doc) or "").split(SEPARATOR)):
             found += [Line(doc, position + 1, *m.span()) for m in pattern.finditer(paragraph)]
+    return found
+
+
+def _cut_placed(searcher, placed, docs, run):
+    """_cut() of one run, where the runs files say where it is: only the text before each
+    occurrence in its paragraph is decoded, not every body split and searched."""
+    places = placed.in_bodies(run, np.unique(docs))
+    texts, found, size = document_texts(searcher, FOLDED), [], len(run)
+    for doc in docs.tolist():
+        if doc not in places:
+            continue
+        raw, (begin, starts) = texts.raw(doc), places[doc]
+        paragraph = 1
+        for start in starts:
+            paragraph += raw.count(_SEPARATOR, begin, start)
+            last = raw.rfind(_SEPARATOR, begin, start)
+            begin = begin if last < 0 else last + len(_SEPARATOR)
+            first = len(raw[begin:start].decode("utf-8"))
+            found.append(Line(doc, paragraph, first, first + size, begin))
     return found
 
 
@@ -393,6 +422,12 @@ def _flat(text):
 
 
 def paragraph_of(searcher, line):
-    """The folded text of the line's paragraph, as the index holds it."""
-    parts = (body_of(searcher, line.doc) or "").split(SEPARATOR)
-    return parts[line.paragraph - 1] if line.paragraph <= len(parts) else ""
+    """The folded text of the line's paragraph, as the index holds it (only that paragraph
+    decoded)."""
+    raw = document_texts(searcher, FOLDED).raw(line.doc)
+    if raw is not None and line.at is not None:
+        end = raw.find(_SEPARATOR, line.at)
+        return raw[line.at : end if end >= 0 else len(raw)].decode("utf-8")
+    start = None if raw is None else body_start(searcher)(line.doc, raw)
+    parts = [b""] if start is None else raw[start:].split(_SEPARATOR)
+    return parts[line.paragraph - 1].decode("utf-8") if line.paragraph <= len(parts) else ""

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from .analysis import _GRAM_CHAR, GRAM_RUN, SEPARATOR
+from .analysis import _GRAM_CHAR, SEPARATOR, is_plain
 from .cache import cache
 from .codec import column_rows
 
@@ -277,29 +277,60 @@ class Runs:
     def find(self, run, docs):
         """Found: where the files answer for `docs` (a sorted array of docnums) about `run`
         (a folded str), which of them hold it and how often in their bodies."""
-        if not placeable(run):
-            return NOTHING
         answered, held, counts = [NONE], [NONE], [NONE]
-        for offset, count, segment in self.segments:
-            if segment is None:
-                continue
-            part = docs[(docs >= offset) & (docs < offset + count)] - offset
-            if not len(part):
-                continue
-            docnums, occurrences = _in_segment(segment, run, part)
+        for offset, segment, part in self._parts(run, docs):
+            found = _in_segment(segment, run, part)
             answered.append(part + offset)
-            held.append(docnums + offset)
-            counts.append(occurrences)
+            held.append(found.held + offset)
+            holding = np.searchsorted(found.held, found.owners)
+            counts.append(np.bincount(holding, minlength=len(found.held)))
         return Found(*(np.concatenate(arrays) for arrays in (answered, held, counts)))
+
+    def in_bodies(self, run, docs):
+        """{docnum: (where its body starts, where each occurrence of `run` counted in it
+        starts)}, byte offsets in its folded text, for those of `docs` (sorted) whose body
+        the files say holds it."""
+        places = {}
+        for offset, segment, part in self._parts(run, docs):
+            found = _in_segment(segment, run, part)
+            if not len(found.owners):
+                continue
+            cuts = np.flatnonzero(np.diff(found.owners)) + 1
+            owners = found.owners[np.concatenate(([0], cuts))].tolist()
+            starts = np.split(found.starts - segment.starts[found.owners], cuts)
+            for doc, at in zip(owners, starts, strict=True):
+                body = int(segment.bodies[doc] - segment.starts[doc])
+                places[doc + offset] = (body, at.tolist())
+        return places
+
+    def _parts(self, run, docs):
+        """(first docnum, file, its documents among `docs` numbered from 0) of each segment
+        with a file, where the run is one the files place."""
+        if not placeable(run):
+            return
+        for offset, count, segment in self.segments:
+            part = docs[(docs >= offset) & (docs < offset + count)] - offset
+            if segment is not None and len(part):
+                yield offset, segment, part
 
 
 def placeable(run):
-    """Whether the files place `run`: two characters or more, each one a run can hold."""
-    return len(run) >= 2 and GRAM_RUN.fullmatch(run) is not None
+    """Whether the files place `run`: two characters or more, each one a run can hold, and
+    no whitespace possible between them in folded text (analysis.is_plain: not 中国made,
+    which folded text may hold as 中国 made)."""
+    return len(run) >= 2 and is_plain(run)
+
+
+@dataclass(frozen=True)
+class _Occurrences:
+    held: np.ndarray  # the documents holding the run anywhere, ascending
+    starts: np.ndarray  # where each occurrence counted in a body starts, ascending
+    owners: np.ndarray  # the document of each of those
 
 
 def _in_segment(segment, run, docs):
-    """(those of `docs` holding `run`, its occurrences in each one's body)."""
+    """Which of `docs` hold `run`, and its occurrences in their bodies: not overlapping, as
+    bytes.count counts them."""
     starts, owners = segment.starts_of(run)
     asked = np.zeros(len(segment.bodies), dtype=bool)
     asked[docs] = True
@@ -311,7 +342,7 @@ def _in_segment(segment, run, docs):
     if _overlaps_itself(run):
         keep = _not_overlapping(starts.tolist(), owners.tolist(), len(run.encode("utf-8")))
         starts, owners = starts[keep], owners[keep]
-    return held, np.bincount(np.searchsorted(held, owners), minlength=len(held))
+    return _Occurrences(held, starts, owners)
 
 
 def _overlaps_itself(run):

@@ -155,6 +155,27 @@ def test_a_run_is_counted_in_the_texts_read_to_confirm_it_none_read_twice(
     assert bool(read) is not placed
 
 
+@pytest.mark.parametrize("sort", ["date", "oldest", "address", "left", "right"])
+def test_concordance_lines_are_those_of_the_texts_with_or_without_runs_files(addresses, sort):
+    """Where the runs files place a run, its lines (paragraph, place in it) are worked out
+    from the places, only the text before each decoded; every line is the one found by
+    searching each body's paragraphs, in every order."""
+
+    def lines(term):
+        cache.clear()
+        found = research.concordance(query=term, sort=sort, page_size=500).lines
+        return [
+            (line.speech.pk, line.paragraph, line.left, line.match, line.right) for line in found
+        ]
+
+    terms = ("新质生产力", "质量发", "继续努力", "努力。继续", "生产力是高")
+    placed = [lines(term) for term in terms]
+    remove_runs_files()
+    assert [lines(term) for term in terms] == placed
+    assert [len(found) for found in placed] == [5, 5, 20, 19, 1]
+    assert {line[1] for line in placed[0]} == {1, 2, 3}  # a line in the third paragraph
+
+
 def remove_runs_files():
     """The index as one written before runs files: every segment's texts are read instead."""
     removed = list(Path(backend().path).glob(f"*{runs.SUFFIX}"))

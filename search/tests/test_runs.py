@@ -10,7 +10,7 @@ from whoosh.writing import SegmentWriter
 
 from search import rebuild
 from search.engine import codec, runs
-from search.engine.analysis import GRAM_RUN, SEPARATOR, fold
+from search.engine.analysis import SEPARATOR, fold
 from search.engine.cache import cache
 from search.engine.evaluation import Evaluation
 from search.engine.query.plan import Run
@@ -75,6 +75,7 @@ def _index(folder, schema, writer_class=SegmentWriter):  # noqa: F811
 def _needles(texts, rng):
     """Runs drawn from the texts, and some no text holds."""
     needles = ["第十三章", "必要时", "哈哈哈", "是不是", "不是不", "𠀀中", "𠀀𠀀", "ai2024", "龘靐"]
+    needles += ["china中", "made中𠀀"]  # folded text may hold a space between: not placed
     for _ in range(60):
         text = rng.choice([t for t in texts if len(t) > 10])
         start = rng.randrange(len(text) - 8)
@@ -103,15 +104,16 @@ def test_runs_files_find_and_count_what_whooshs_reader_reads(tmp_path, schema): 
         placed = runs.Runs(searcher.reader())
         assert all(segment is not None for _o, _c, segment in placed.segments)
         every = np.arange(searcher.doc_count_all())
-        seen = {"held": 0, "absent": 0, "only before the body": 0}
+        seen = {"held": 0, "absent": 0, "only before the body": 0, "not placed": 0}
         for needle in _needles([t.decode() for t in texts], rng):
             runs_of = needle.encode()
             for docs in (every, np.array(sorted(rng.sample(range(len(texts)), 40)))):
                 found = placed.find(needle, docs)
                 held = [d for d in docs.tolist() if runs_of in texts[d]]
                 counts = [texts[d].count(runs_of, heads[d]) for d in held]
-                if not GRAM_RUN.fullmatch(needle):  # punctuation, a separator: not placed
+                if not runs.placeable(needle):  # punctuation, a separator, made中: not placed
                     assert not len(found.answered)
+                    seen["not placed"] += 1
                     continue
                 assert found.answered.tolist() == docs.tolist()
                 assert (found.held.tolist(), found.counts.tolist()) == (held, counts), needle
@@ -165,7 +167,7 @@ def test_a_run_found_through_the_files_is_found_in_the_texts(tmp_path, schema): 
     with ix.refresh().searcher() as searcher:
         assert not runs.runs(searcher).complete
         assert searched(searcher, needles) == found
-    assert sum(map(bool, truth)) > len(needles) / 2
+    assert sum(map(bool, truth)) > 20
 
 
 def test_the_file_is_the_same_for_whooshs_writer_and_the_rebuilds(tmp_path, schema):  # noqa: F811
