@@ -15,14 +15,14 @@ before: the file makes a search faster, never different.
 
 Layout, little-endian: MAGIC; five int64 (documents, distinct bigrams, places, a place's
 bytes, the texts' bytes); then int64 arrays of each document's first byte (one more: the
-end) and of where its body starts (its end where it has none), the bigrams sorted (uint64:
-first character << 21 | second), the index in the places where each bigram's start (one
-more: the end), and the places (uint32, or int64 past 4 GB): byte offsets in the documents'
-texts joined in docnum order, by bigram, ascending within each.
+end) and of where its body starts (its end where it has none), every SAMPLE-th of the
+bigrams, the bigrams sorted (uint64: first character << 21 | second), the index in the
+places where each bigram's start (one more: the end), and the places (uint32, or int64 past
+4 GB): byte offsets in the documents' texts joined in docnum order, by bigram, ascending
+within each.
 """
 
 import logging
-import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -38,7 +38,9 @@ from .codec import column_rows
 log = logging.getLogger(__name__)
 
 SUFFIX = ".runs"
-MAGIC = b"RUNS\x00\x00\x00\x01"
+MAGIC = b"RUNS\x00\x00\x00\x02"
+# One bigram in every SAMPLE is kept in memory, to find the block of the file where a bigram is.
+SAMPLE = 256
 _HEADER = struct.Struct("<5q")
 _SEPARATOR_BYTES = len(SEPARATOR.encode("utf-8"))
 _SHIFT = np.uint64(21)  # code points need 21 bits
@@ -115,7 +117,8 @@ def _file_parts(reader):
     places = places.astype(np.uint32 if narrow else np.int64)
     counts = (len(starts), len(distinct), len(places), places.itemsize, len(data))
     yield MAGIC + _HEADER.pack(*counts)
-    for array in (np.append(starts, len(data)), bodies, distinct, bounds, places):
+    sample = distinct[::SAMPLE]
+    for array in (np.append(starts, len(data)), bodies, sample, distinct, bounds, places):
         yield np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
 
 
@@ -163,29 +166,42 @@ def _gram_chars(codes):
 
 
 class SegmentRuns:
-    """A segment's file, mapped into memory: where its runs are."""
+    """A segment's file, open: its documents' first bytes and one bigram in every SAMPLE
+    are held in memory, everything else read where a run needs it (one pread for the block
+    of bigrams where it would be, one for its bounds, one for its places). Mapped into
+    memory instead, the pages a worker had touched would stay in its resident memory:
+    with random substrings, most of the file."""
 
-    def __init__(self, buffer, doccount):
-        if buffer[: len(MAGIC)] != MAGIC:
+    def __init__(self, fd, size, doccount):
+        self._fd = None  # owned once every check has passed: open() closes it otherwise
+        head = os.pread(fd, len(MAGIC) + _HEADER.size, 0)
+        if head[: len(MAGIC)] != MAGIC or len(head) != len(MAGIC) + _HEADER.size:
             raise ValueError("not a runs file")
-        documents, keys, places, width, _size = _HEADER.unpack_from(buffer, len(MAGIC))
+        documents, keys, places, width, _size = _HEADER.unpack_from(head, len(MAGIC))
         if documents != doccount or width not in (4, 8):
             raise ValueError("the file is another segment's")
-        at = len(MAGIC) + _HEADER.size
-
-        def take(dtype, count):
-            nonlocal at
-            array = np.frombuffer(buffer, dtype=dtype, count=count, offset=at)
-            at += array.nbytes
-            return array
-
-        self.starts = take("<i8", documents + 1)
-        self.bodies = take("<i8", documents)
-        self.keys = take("<u8", keys)
-        self.bounds = take("<i8", keys + 1)
-        self.places = take("<u4" if width == 4 else "<i8", places)
-        if at != len(buffer):
+        self._keys, self._width = keys, width
+        self._place_type = "<u4" if width == 4 else "<i8"
+        at, self._at = len(head), {}
+        for name, count, itemsize in (
+            ("starts", documents + 1, 8),
+            ("bodies", documents, 8),
+            ("sample", _sampled(keys), 8),
+            ("keys", keys, 8),
+            ("bounds", keys + 1, 8),
+            ("places", places, width),
+        ):
+            self._at[name], at = at, at + count * itemsize
+        if at != size:
             raise ValueError("the file is cut short or too long")
+        self.starts = _read(fd, "<i8", self._at["starts"], documents + 1)
+        self.bodies = _read(fd, "<i8", self._at["bodies"], documents)
+        self._sample = _read(fd, "<u8", self._at["sample"], _sampled(keys))
+        self._fd = fd
+
+    def __del__(self):
+        if self._fd is not None:
+            os.close(self._fd)
 
     @classmethod
     def open(cls, reader):
@@ -194,17 +210,38 @@ class SegmentRuns:
         if path is None:
             return None
         try:
-            with open(path, "rb") as handle:
-                buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            return cls(buffer, reader.doc_count_all())
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return cls(fd, os.fstat(fd).st_size, reader.doc_count_all())
         except (OSError, ValueError, struct.error):
+            os.close(fd)
             return None
 
+    def _read(self, dtype, at, count):
+        return _read(self._fd, dtype, at, count)
+
+    def bounds_of(self, key):
+        """(first, end) of the bigram's places in the file's list, (0, 0) if it has none."""
+        block = int(np.searchsorted(self._sample, np.uint64(key), "right")) - 1
+        if block < 0:
+            return 0, 0
+        first = block * SAMPLE
+        keys = self._read("<u8", self._at["keys"] + 8 * first, min(SAMPLE, self._keys - first))
+        at = int(np.searchsorted(keys, np.uint64(key)))
+        if at == len(keys) or keys[at] != key:
+            return 0, 0
+        first, end = self._read("<i8", self._at["bounds"] + 8 * (first + at), 2).tolist()
+        return first, end
+
     def places_of(self, key):
-        at = int(np.searchsorted(self.keys, np.uint64(key)))
-        if at == len(self.keys) or self.keys[at] != key:
-            return self.places[:0]
-        return self.places[self.bounds[at] : self.bounds[at + 1]]
+        """Where the bigram starts in the segment's texts, ascending."""
+        return self._places(self.bounds_of(key))
+
+    def _places(self, bounds):
+        first, end = bounds
+        return self._read(self._place_type, self._at["places"] + self._width * first, end - first)
 
     def starts_of(self, run):
         """(where each occurrence of the run starts, the document holding it): the run a str
@@ -214,7 +251,10 @@ class SegmentRuns:
         offsets = np.cumsum([0] + [len(c.encode("utf-8")) for c in run[:-1]])
         # Every other bigram, and the last: together they cover every character.
         pairs = sorted({*range(0, len(run) - 1, 2), len(run) - 2})
-        lists = [self.places_of(codes[j] << 21 | codes[j + 1]) for j in pairs]
+        bounds = [self.bounds_of(codes[j] << 21 | codes[j + 1]) for j in pairs]
+        if any(first == end for first, end in bounds):
+            return NONE, NONE
+        lists = [self._places(b) for b in bounds]
         rarest = min(range(len(pairs)), key=lambda i: len(lists[i]))
         found = lists[rarest].astype(np.int64) - offsets[pairs[rarest]]
         for i, j in enumerate(pairs):
@@ -227,6 +267,18 @@ class SegmentRuns:
         # kept, but it need not be one of those looked up.
         within = found + len(run.encode("utf-8")) <= self.starts[owners + 1]
         return found[within], owners[within]
+
+
+def _read(fd, dtype, at, count):
+    size = count * np.dtype(dtype).itemsize
+    data = os.pread(fd, size, at) if count else b""
+    if len(data) != size:
+        raise OSError(f"runs file read short at {at}")
+    return np.frombuffer(data, dtype=dtype)
+
+
+def _sampled(keys):
+    return -(-keys // SAMPLE)
 
 
 def _held_in(sorted_places, wanted):
