@@ -418,13 +418,24 @@ def _is_word():
     return _word_chars
 
 
+def run_chars(codes):
+    """Whether each of the code points is a run character (GRAM_RUN's [^\\W_])."""
+    return _is_word()[codes]
+
+
+def bigram_numbers(first, second):
+    """The numbers of bigrams (first << 21 | second, as bigram_of() reads them), from their
+    first and second code points: arrays, or one of each."""
+    first, second = np.asarray(first, dtype=np.uint64), np.asarray(second, dtype=np.uint64)
+    return (first << np.uint64(_CODE_BITS)) | second
+
+
 def bigram_codes(codes):
     """(numbers, occurrences) of the bigrams that bigrams() yields, from the text's code
     points; numbers ascending, ordered as the bigrams are (bigram_of() turns one back)."""
-    word = _is_word()[codes]
+    word = run_chars(codes)
     pairs = word[:-1] & word[1:]
-    numbers = (codes[:-1].astype(np.uint64) << _CODE_BITS) | codes[1:]
-    return np.unique(numbers[pairs], return_counts=True)
+    return np.unique(bigram_numbers(codes[:-1], codes[1:])[pairs], return_counts=True)
 
 
 def bigram_of(number):
@@ -433,7 +444,7 @@ def bigram_of(number):
 
 def char_codes(codes):
     """(code points, occurrences) of the run characters: what CharTokenizer yields."""
-    return np.unique(codes[_is_word()[codes]], return_counts=True)
+    return np.unique(codes[run_chars(codes)], return_counts=True)
 
 
 def query_grams(folded_word):

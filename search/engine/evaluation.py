@@ -138,13 +138,18 @@ class Evaluation:
             lambda: placed.find(text, self.every(None)),
         )
         held = found.held if within is None else restrict(found.held, within)
-        counting = self.counting
-        if counting is not None and counting.needle == text.encode("utf-8"):
+        counting = self._counting(text)
+        if counting is not None:
             counts = (
                 found.counts if within is None else found.counts[codec.found_in(held, found.held)]
             )
             counting.update(zip(held.tolist(), counts.tolist(), strict=True))
         return held
+
+    def _counting(self, text):
+        """The BodyCounts to count `text` into, if the caller counts this run."""
+        counting = self.counting
+        return counting if counting is not None and counting.needle == text.encode() else None
 
     def containing(self, text, docs):
         """Those of `docs` whose folded text holds `text` verbatim. Where `text` is a word of
@@ -157,9 +162,7 @@ class Evaluation:
             sure = restrict(self.postings(WORDS_FIELD, text, docs).ids, docs)
         unsure = without(docs, sure)
         texts, needle = document_texts(self.searcher, FOLDED), text.encode("utf-8")
-        counting = self.counting
-        if counting is not None and counting.needle != needle:
-            counting = None  # counting another run than this one
+        counting = self._counting(text)
         placed = runs(self.searcher).find(text, unsure)
         if counting is not None:
             counting.update(placed.counted())

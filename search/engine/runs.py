@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from .analysis import _GRAM_CHAR, SEPARATOR, is_plain
+from .analysis import SEPARATOR, bigram_numbers, code_points, is_plain, run_chars
 from .cache import cache
 from .codec import column_rows
 
@@ -43,7 +43,6 @@ MAGIC = b"RUNS\x00\x00\x00\x02"
 SAMPLE = 256
 _HEADER = struct.Struct("<5q")
 _SEPARATOR_BYTES = len(SEPARATOR.encode("utf-8"))
-_SHIFT = np.uint64(21)  # code points need 21 bits
 # The columns a segment's file is made from (search.engine.store's FOLDED and HEAD).
 _FOLDED, _HEAD = "folded", "head"
 NONE = np.zeros(0, dtype=np.int64)
@@ -138,7 +137,7 @@ def bigram_places(data, starts):
     starting at the byte offsets `starts`) both of which a run can hold (analysis.GRAM_RUN)
     and both in one document, as its key, sorted, and the byte offset of its first character,
     ascending within each key."""
-    codes = np.frombuffer(data.decode("utf-8").encode("utf-32-le"), dtype="<u4")
+    codes = code_points(data.decode("utf-8"))
     if len(codes) < 2:
         return np.zeros(0, dtype=np.uint64), NONE
     widths = np.ones(len(codes), dtype=np.uint8)
@@ -147,19 +146,11 @@ def bigram_places(data, starts):
     at = np.cumsum(widths, dtype=np.int64) - widths
     first_of_document = np.zeros(len(codes), dtype=bool)
     first_of_document[np.searchsorted(at, starts[starts < len(data)])] = True
-    kept = _gram_chars(codes)
+    kept = run_chars(codes)
     kept = kept[:-1] & kept[1:] & ~first_of_document[1:]
-    keys = (codes[:-1].astype(np.uint64) << _SHIFT | codes[1:])[kept]
+    keys = bigram_numbers(codes[:-1], codes[1:])[kept]
     order = np.argsort(keys, kind="stable")
     return keys[order], at[:-1][kept][order]
-
-
-def _gram_chars(codes):
-    """Whether each code point is one a run can hold, each distinct one asked once."""
-    present = np.flatnonzero(np.bincount(codes))
-    table = np.zeros(int(present[-1]) + 1, dtype=bool)
-    table[present] = [_GRAM_CHAR.match(chr(c)) is not None for c in present.tolist()]
-    return table[codes]
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -180,7 +171,7 @@ class SegmentRuns:
         documents, keys, places, width, _size = _HEADER.unpack_from(head, len(MAGIC))
         if documents != doccount or width not in (4, 8):
             raise ValueError("the file is another segment's")
-        self._keys, self._width = keys, width
+        self._key_count, self._width = keys, width
         self._place_type = "<u4" if width == 4 else "<i8"
         at, self._at = len(head), {}
         for name, count, itemsize in (
@@ -219,29 +210,26 @@ class SegmentRuns:
             os.close(fd)
             return None
 
-    def _read(self, dtype, at, count):
-        return _read(self._fd, dtype, at, count)
-
     def bounds_of(self, key):
         """(first, end) of the bigram's places in the file's list, (0, 0) if it has none."""
         block = int(np.searchsorted(self._sample, np.uint64(key), "right")) - 1
         if block < 0:
             return 0, 0
         first = block * SAMPLE
-        keys = self._read("<u8", self._at["keys"] + 8 * first, min(SAMPLE, self._keys - first))
+        keys = _read(
+            self._fd, "<u8", self._at["keys"] + 8 * first, min(SAMPLE, self._key_count - first)
+        )
         at = int(np.searchsorted(keys, np.uint64(key)))
         if at == len(keys) or keys[at] != key:
             return 0, 0
-        first, end = self._read("<i8", self._at["bounds"] + 8 * (first + at), 2).tolist()
+        first, end = _read(self._fd, "<i8", self._at["bounds"] + 8 * (first + at), 2).tolist()
         return first, end
-
-    def places_of(self, key):
-        """Where the bigram starts in the segment's texts, ascending."""
-        return self._places(self.bounds_of(key))
 
     def _places(self, bounds):
         first, end = bounds
-        return self._read(self._place_type, self._at["places"] + self._width * first, end - first)
+        return _read(
+            self._fd, self._place_type, self._at["places"] + self._width * first, end - first
+        )
 
     def starts_of(self, run):
         """(where each occurrence of the run starts, the document holding it): the run a str
@@ -251,7 +239,7 @@ class SegmentRuns:
         offsets = np.cumsum([0] + [len(c.encode("utf-8")) for c in run[:-1]])
         # Every other bigram, and the last: together they cover every character.
         pairs = sorted({*range(0, len(run) - 1, 2), len(run) - 2})
-        bounds = [self.bounds_of(codes[j] << 21 | codes[j + 1]) for j in pairs]
+        bounds = [self.bounds_of(int(bigram_numbers(codes[j], codes[j + 1]))) for j in pairs]
         if any(first == end for first, end in bounds):
             return NONE, NONE
         lists = [self._places(b) for b in bounds]
@@ -310,9 +298,6 @@ class Found:
         found = dict.fromkeys(self.answered.tolist(), 0)
         found.update(zip(self.held.tolist(), self.counts.tolist(), strict=True))
         return found
-
-
-NOTHING = Found(NONE, NONE, NONE)
 
 
 class Runs:
